@@ -1,0 +1,112 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from pro_platform.exceptions import ConflictErrorResponseSerializer
+from services.orders import OrderLine, order_cancel, order_create
+from services.products import product_create, product_update
+from services.selectors.orders import order_get, order_list
+from services.selectors.products import product_list
+
+from .filters import OrderFilter, ProductFilter
+from .models import Order, Product
+from .permissions import IsStaffOrReadOnly
+from .serializers import (
+    OrderCreateInputSerializer,
+    OrderOutputSerializer,
+    ProductInputSerializer,
+    ProductOutputSerializer,
+)
+
+CONFLICT = OpenApiResponse(ConflictErrorResponseSerializer, description="The current state does not allow it.")
+
+
+@extend_schema(tags=["products"])
+class ProductListCreateApi(generics.ListAPIView):
+    """The catalogue: active products, searchable, filterable and sortable."""
+
+    permission_classes = (IsStaffOrReadOnly,)
+    serializer_class = ProductOutputSerializer
+    filterset_class = ProductFilter
+    search_fields = ("name", "sku", "seller__name")
+    ordering_fields = ("price", "name", "created_at", "id")
+    ordering = ("id",)
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return product_list(include_inactive=bool(self.request.user and self.request.user.is_staff))
+
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer})
+    def post(self, request: Request) -> Response:
+        """Add a product (staff only)."""
+        serializer = ProductInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = product_create(**serializer.validated_data)
+        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["products"])
+class ProductDetailApi(generics.RetrieveAPIView):
+    permission_classes = (IsStaffOrReadOnly,)
+    serializer_class = ProductOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return product_list(include_inactive=bool(self.request.user and self.request.user.is_staff))
+
+    @extend_schema(request=ProductInputSerializer, responses={200: ProductOutputSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        """Change some fields of a product (staff only)."""
+        product = self.get_object()
+        serializer = ProductInputSerializer(product, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        product = product_update(product_id=product.pk, data=serializer.validated_data)
+        return Response(ProductOutputSerializer(product).data)
+
+
+@extend_schema(tags=["orders"])
+class OrderListCreateApi(generics.ListAPIView):
+    """The caller's own orders, newest first."""
+
+    serializer_class = OrderOutputSerializer
+    filterset_class = OrderFilter
+    ordering_fields = ("created_at", "total", "id")
+    search_fields = ()
+
+    def get_queryset(self) -> QuerySet[Order]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Order.objects.none()
+        return order_list(user=self.request.user)
+
+    @extend_schema(
+        request=OrderCreateInputSerializer,
+        responses={201: OrderOutputSerializer, 409: CONFLICT},
+    )
+    def post(self, request: Request) -> Response:
+        """Place an order. Stock is reserved at once; the confirmation e-mail follows asynchronously."""
+        serializer = OrderCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_create(
+            customer=request.user,
+            items=[OrderLine(**line) for line in serializer.validated_data["items"]],
+        )
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["orders"])
+class OrderDetailApi(generics.RetrieveAPIView):
+    serializer_class = OrderOutputSerializer
+
+    def get_object(self) -> Order:
+        return order_get(user=self.request.user, order_id=self.kwargs["pk"])
+
+
+@extend_schema(tags=["orders"])
+class OrderCancelApi(generics.GenericAPIView):
+    serializer_class = OrderOutputSerializer
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer, 409: CONFLICT})
+    def post(self, request: Request, pk: int) -> Response:
+        """Cancel an order that is pending payment or paid; its items go back in stock."""
+        order = order_cancel(order_id=pk, customer=request.user)
+        return Response(OrderOutputSerializer(order).data)

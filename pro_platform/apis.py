@@ -1,0 +1,27 @@
+"""Endpoints about the platform's machinery rather than a business domain."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from services.selectors.tasks import task_status_get
+
+
+class TaskStatusOutputSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"],
+        help_text="Celery's task state. An id the backend has never seen is PENDING.",
+    )
+    result = serializers.JSONField(allow_null=True, help_text="The return value, once SUCCESS.")
+    error = serializers.CharField(allow_null=True, help_text="The exception, on RETRY or FAILURE.")
+    date_done = serializers.DateTimeField(allow_null=True)
+
+
+class TaskStatusApi(APIView):
+    @extend_schema(responses={200: TaskStatusOutputSerializer}, tags=["tasks"])
+    def get(self, request: Request, task_id: str) -> Response:
+        """The state of an asynchronous task, by the id an earlier answer gave."""
+        return Response(TaskStatusOutputSerializer(task_status_get(task_id=task_id)).data)

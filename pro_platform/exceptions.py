@@ -1,0 +1,73 @@
+"""The API's one error shape, for business errors as for DRF's own.
+
+Every 4xx and 5xx body is `{"type": ..., "errors": [{"code", "detail", "attr"}]}`
+(drf-standardized-errors). Business errors from services/ are mapped here, and
+only here, to HTTP statuses.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions, serializers, status
+
+from services.exceptions import Conflict, InvalidRequest, NotFound, ServiceError
+
+STATUS_BY_KIND: tuple[tuple[type[ServiceError], int], ...] = (
+    (InvalidRequest, status.HTTP_400_BAD_REQUEST),
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Conflict, status.HTTP_409_CONFLICT),
+)
+
+
+class BusinessRuleViolation(exceptions.APIException):
+    def __init__(self, error: ServiceError, status_code: int) -> None:
+        self.status_code = status_code
+        # A dict detail is flattened to `attr` = the field at fault.
+        detail = {error.field: [error.message]} if error.field else error.message
+        super().__init__(detail=detail, code=error.code)
+
+
+class ServiceAwareExceptionHandler(ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ServiceError):
+            for kind, status_code in STATUS_BY_KIND:
+                if isinstance(exc, kind):
+                    return BusinessRuleViolation(exc, status_code)
+        return super().convert_known_exceptions(exc)
+
+
+class ConflictErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable reason, e.g. out_of_stock, invalid_transition.")
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True, help_text="The field at fault, or null.")
+
+
+class ConflictErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["client_error"])
+    errors = ConflictErrorSerializer(many=True)
+
+
+def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
+    body = {"type": "client_error" if status_code < 500 else "server_error",
+            "errors": [{"code": code, "detail": detail, "attr": None}]}
+    return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 404 for URLs no view answers, in the API's error shape."""
+    return _error_response(404, "not_found", "Not found.")
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return _error_response(500, "error", "Server Error (500)")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _error_response(400, "bad_request", "Bad request.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _error_response(403, "permission_denied", "You do not have permission to perform this action.")
+
+

@@ -1,0 +1,25 @@
+"""Settings for the test suite: its own database and its own RabbitMQ vhost.
+
+A running dev stack uses the database `pro_platform` and the vhost `/`; the suite
+uses `pro_platform_test` for both, so neither steals the other's rows or messages.
+Worker processes started by the tests import this module too.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pro_platform_test")
+os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/pro_platform_test")
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+
+from .base import *  # noqa: E402,F403
+from .base import DATABASES, REST_FRAMEWORK  # noqa: E402
+
+TEST_VHOST = "pro_platform_test"
+# pytest-django would otherwise prefix the name with "test_"; the worker processes
+# the integration tests start must find the very same database.
+DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}

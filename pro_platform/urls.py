@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .apis import TaskStatusApi
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("orders.urls")),
+    path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+handler400 = "pro_platform.exceptions.bad_request"
+handler403 = "pro_platform.exceptions.permission_denied"
+handler404 = "pro_platform.exceptions.not_found"
+handler500 = "pro_platform.exceptions.server_error"

@@ -1,0 +1,121 @@
+"""Writes on orders: creation with stock reservation, and status transitions."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from orders.models import Order, OrderItem, OrderStatus, Product
+from services import notifications
+from services.payments import payment_cancel_pending
+from services.exceptions import (
+    DuplicateProduct,
+    EmptyOrder,
+    InvalidTransition,
+    MixedCurrencies,
+    NotFound,
+    OutOfStock,
+    ProductUnavailable,
+)
+from services.selectors.orders import order_get
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: int
+    quantity: int
+
+
+@transaction.atomic
+def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
+    """Reserve stock for `items` and create the order, all or nothing.
+
+    Products are locked in id order, so two orders sharing products always take
+    their locks in the same order and cannot deadlock.
+    """
+    if not items:
+        raise EmptyOrder(field="items")
+    position: dict[int, int] = {}
+    for index, line in enumerate(items):
+        if line.product_id in position:
+            raise DuplicateProduct(field=f"items.{index}.product_id")
+        position[line.product_id] = index
+
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update(of=("self",))
+        .select_related("seller")
+        .filter(pk__in=position, is_active=True)
+        .order_by("pk")
+    }
+    for index, line in enumerate(items):
+        product = products.get(line.product_id)
+        if product is None:
+            raise ProductUnavailable(field=f"items.{index}.product_id")
+        if product.stock < line.quantity:
+            raise OutOfStock(
+                f"Only {product.stock} of {product.sku} left, {line.quantity} requested.",
+                field=f"items.{index}.quantity",
+            )
+    currencies = {p.currency for p in products.values()}
+    if len(currencies) > 1:
+        raise MixedCurrencies(field="items")
+
+    for line in items:
+        products[line.product_id].stock -= line.quantity
+    Product.objects.bulk_update(products.values(), ["stock"])
+
+    total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
+    order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
+    order_items = OrderItem.objects.bulk_create(
+        OrderItem(order=order, product=products[line.product_id], quantity=line.quantity,
+                  unit_price=products[line.product_id].price)
+        for line in items
+    )
+    notifications.order_created_notify(order=order, items=order_items)
+    return order_get(user=customer, order_id=order.pk)
+
+
+def _order_lock(*, order_id: int, customer: User | None = None) -> Order:
+    orders = Order.objects.select_for_update()
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    try:
+        return orders.get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None
+
+
+def _transition(order: Order, status: str) -> None:
+    if not order.can_become(status):
+        raise InvalidTransition(
+            f"An order that is {order.get_status_display().lower()} cannot become {OrderStatus(status).label.lower()}.",
+            field="status",
+        )
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+
+
+def _restock(order: Order) -> None:
+    items = list(order.items.order_by("product_id"))
+    # Lock in the same id order as order_create does.
+    list(Product.objects.select_for_update().filter(pk__in=[i.product_id for i in items]).order_by("pk"))
+    for item in items:
+        Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, customer: User | None = None) -> Order:
+    """Cancel an order that is not yet shipped and put its items back in stock.
+
+    With `customer`, only that customer's order can be cancelled (others are not found).
+    """
+    order = _order_lock(order_id=order_id, customer=customer)
+    _transition(order, OrderStatus.CANCELLED)
+    _restock(order)
+    payment_cancel_pending(order=order)
+    notifications.order_cancelled_notify(order=order)
+    return order_get(user=order.customer, order_id=order.pk)

@@ -1,0 +1,22 @@
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+from orders.models import Order, OrderItem
+from services.exceptions import NotFound
+
+
+def order_list(*, user: User) -> QuerySet[Order]:
+    """The user's own orders with everything an order representation shows."""
+    return (
+        Order.objects.filter(customer=user)
+        .select_related("payment")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.select_related("product")))
+    )
+
+
+def order_get(*, user: User, order_id: int) -> Order:
+    """One of the user's orders; someone else's order is reported as not found."""
+    try:
+        return order_list(user=user).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None
