@@ -9,14 +9,18 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pro_platform_test")
-os.environ.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/pro_platform_test")
-os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+# Assigned, not defaulted: a DATABASE_URL exported for the dev stack must not leak in.
+os.environ["DATABASE_URL"] = os.environ.get(
+    "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pro_platform_test"
+)
+os.environ["CELERY_BROKER_URL"] = os.environ.get(
+    "TEST_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/pro_platform_test"
+)
+os.environ["DATABASE_CONN_MAX_AGE"] = "0"
 
 from .base import *  # noqa: E402,F403
 from .base import DATABASES, REST_FRAMEWORK  # noqa: E402
 
-TEST_VHOST = "pro_platform_test"
 # pytest-django would otherwise prefix the name with "test_"; the worker processes
 # the integration tests start must find the very same database.
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}

@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_url_is_404_in_the_error_shape(client):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}],
+    }
+
+
+def test_wrong_method_is_405(customer_client):
+    response = customer_client.delete("/api/v1/orders/")
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+def test_unexpected_error_is_500_in_the_error_shape(customer_client, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr("orders.apis.order_list", boom)
+    customer_client.raise_request_exception = False
+    response = customer_client.get("/api/v1/orders/")
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "server_error",
+        "errors": [{"code": "error", "detail": "Server Error (500)", "attr": None}],
+    }
+    assert "exploded" not in response.content.decode()
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yml"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", str(out)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    schema = yaml.safe_load(out.read_text())
+    paths = schema["paths"]
+    assert set(paths) == {
+        "/api/v1/auth/register/",
+        "/api/v1/auth/token/",
+        "/api/v1/auth/token/refresh/",
+        "/api/v1/products/",
+        "/api/v1/products/{id}/",
+        "/api/v1/orders/",
+        "/api/v1/orders/{id}/",
+        "/api/v1/orders/{id}/cancel/",
+        "/api/v1/tasks/{task_id}/",
+    }
+    create = paths["/api/v1/orders/"]["post"]
+    assert {"201", "400", "401", "409", "415", "500"} <= set(create["responses"])
+    assert create["security"] == [{"jwtAuth": []}]
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"
+    }
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert any(c.startswith("2") for c in codes), (path, method)
+            assert any(c.startswith("4") for c in codes), (path, method)
+
+
+def test_docs_pages_are_served_from_the_sidecar(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"openapi: 3" in schema.content
+    swagger = client.get("/api/docs/")
+    assert swagger.status_code == 200
+    assert b"drf_spectacular_sidecar/swagger-ui-dist" in swagger.content
+    redoc = client.get("/api/redoc/")
+    assert redoc.status_code == 200
+    assert b"drf_spectacular_sidecar/redoc" in redoc.content

@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+import pytest
+
+from orders.models import Product
+from tests.factories import ProductFactory, SellerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_catalogue_is_public_paginated_and_hides_inactive(api_client):
+    ProductFactory.create_batch(25)
+    ProductFactory(is_active=False)
+
+    first = api_client.get("/api/v1/products/").json()
+    assert first["count"] == 25
+    assert len(first["results"]) == 20
+    assert first["previous"] is None
+    assert first["next"].endswith("/api/v1/products/?page=2")
+
+    second = api_client.get(first["next"]).json()
+    assert len(second["results"]) == 5
+    assert second["next"] is None
+    assert {p["id"] for p in first["results"]} | {p["id"] for p in second["results"]} == set(
+        Product.objects.filter(is_active=True).values_list("id", flat=True)
+    )
+
+
+def test_catalogue_search_filters_and_ordering(api_client):
+    acme, other = SellerFactory(name="Acme"), SellerFactory(name="Other")
+    cheap = ProductFactory(seller=acme, name="Blue mug", price=Decimal("5.00"))
+    dear = ProductFactory(seller=acme, name="Red mug", price=Decimal("50.00"))
+    ProductFactory(seller=other, name="Teapot", price=Decimal("20.00"))
+
+    def ids(query: str) -> list[int]:
+        response = api_client.get(f"/api/v1/products/?{query}")
+        assert response.status_code == 200, response.json()
+        return [p["id"] for p in response.json()["results"]]
+
+    assert ids("search=mug&ordering=-price") == [dear.pk, cheap.pk]
+    assert ids(f"seller={acme.pk}&ordering=price") == [cheap.pk, dear.pk]
+    assert ids("min_price=10&max_price=50&search=mug") == [dear.pk]
+    assert ids("search=acme&ordering=name") == [cheap.pk, dear.pk]
+
+
+def test_product_detail(api_client, product):
+    body = api_client.get(f"/api/v1/products/{product.pk}/").json()
+    assert body["sku"] == product.sku
+    assert body["price"] == "10.00"
+    assert body["seller"] == {"id": product.seller.pk, "name": product.seller.name}
+    assert api_client.get("/api/v1/products/999999/").status_code == 404
+
+
+def test_staff_create_and_update_products(staff_client, seller):
+    created = staff_client.post(
+        "/api/v1/products/",
+        {"seller_id": seller.pk, "name": "Kettle", "sku": "KET-1", "price": "30.00", "currency": "EUR", "stock": 3},
+    )
+    assert created.status_code == 201, created.json()
+    product = Product.objects.get(sku="KET-1")
+    assert (product.price, product.currency, product.stock) == (Decimal("30.00"), "EUR", 3)
+
+    updated = staff_client.patch(f"/api/v1/products/{product.pk}/", {"stock": 7, "price": "28.50"})
+    assert updated.status_code == 200, updated.json()
+    product.refresh_from_db()
+    assert (product.stock, product.price) == (7, Decimal("28.50"))
+
+
+def test_staff_product_validation(staff_client, product):
+    response = staff_client.post(
+        "/api/v1/products/",
+        {"seller_id": product.seller_id, "name": "Dup", "sku": product.sku, "price": "0", "stock": -1},
+    )
+    assert response.status_code == 400
+    assert {(e["attr"], e["code"]) for e in response.json()["errors"]} == {
+        ("sku", "unique"),
+        ("price", "min_value"),
+        ("stock", "min_value"),
+    }
+    assert Product.objects.count() == 1
+
+
+def test_customers_cannot_write_products(customer_client, product):
+    assert customer_client.post("/api/v1/products/", {"name": "x"}).status_code == 403
+    response = customer_client.patch(f"/api/v1/products/{product.pk}/", {"stock": 0})
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "permission_denied"
+    product.refresh_from_db()
+    assert product.stock == 10

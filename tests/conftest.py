@@ -1,0 +1,73 @@
+from collections.abc import Iterator
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from tests import servers
+from tests.factories import ProductFactory, SellerFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rabbitmq_vhost() -> str:
+    """A fresh vhost for the whole run, so no dev worker can take the suite's messages."""
+    vhost = servers.test_vhost()
+    assert vhost not in ("/", ""), "the test suite must not run on the default vhost"
+    servers.reset_vhost(vhost)
+    servers.declare_queues()
+    return vhost
+
+
+@pytest.fixture
+def empty_queues() -> None:
+    servers.purge_queues()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[servers.SmtpSink, int]]:
+    with servers.smtp_server() as sink_and_port:
+        yield sink_and_port
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def bearer(user: User) -> str:
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+@pytest.fixture
+def customer(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def customer_client(customer: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer(customer))
+    return client
+
+
+@pytest.fixture
+def staff_client(staff: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=bearer(staff))
+    return client
+
+
+@pytest.fixture
+def seller(db: None):  # type: ignore[no-untyped-def]
+    return SellerFactory()
+
+
+@pytest.fixture
+def product(seller):  # type: ignore[no-untyped-def]
+    return ProductFactory(seller=seller)

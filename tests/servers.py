@@ -1,0 +1,210 @@
+"""Real servers and processes the tests start: an SMTP server, Celery workers, RabbitMQ helpers."""
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pika
+from aiosmtpd.controller import Controller
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- SMTP ------------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    sender: str
+    recipients: list[str]
+    message: Message
+
+
+@dataclass
+class SmtpSink:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    received: "queue.Queue[ReceivedMail]" = field(default_factory=queue.Queue)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.received.put(
+            ReceivedMail(
+                sender=envelope.mail_from,  # type: ignore[attr-defined]
+                recipients=list(envelope.rcpt_tos),  # type: ignore[attr-defined]
+                message=message_from_bytes(envelope.content),  # type: ignore[attr-defined]
+            )
+        )
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[ReceivedMail]:
+        mails: list[ReceivedMail] = []
+        deadline = time.monotonic() + timeout
+        while len(mails) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                mails.append(self.received.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return mails
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[SmtpSink, int]]:
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+# --- RabbitMQ ----------------------------------------------------------------------
+
+
+def broker_params() -> pika.URLParameters:
+    return pika.URLParameters(settings.CELERY_BROKER_URL)
+
+
+def test_vhost() -> str:
+    return str(broker_params().virtual_host)
+
+
+def reset_vhost(vhost: str) -> None:
+    """Give the suite an empty vhost of its own (rabbitmqctl talks to the local node)."""
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, check=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        capture_output=True,
+        check=True,
+    )
+
+
+@contextmanager
+def amqp_channel() -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
+    connection = pika.BlockingConnection(broker_params())
+    try:
+        yield connection.channel()
+    finally:
+        connection.close()
+
+
+def declare_queues() -> None:
+    """Declare the app's queues exactly as Celery does (same arguments)."""
+    from pro_platform.celery import QUEUES
+
+    with amqp_channel() as channel:
+        for q in QUEUES:
+            channel.exchange_declare(q.exchange.name, exchange_type=q.exchange.type, durable=True)
+            channel.queue_declare(q.name, durable=True, arguments=q.queue_arguments)
+            channel.queue_bind(q.name, q.exchange.name, routing_key=q.routing_key)
+
+
+def purge_queues() -> None:
+    from pro_platform.celery import QUEUE_NAMES
+
+    declare_queues()
+    with amqp_channel() as channel:
+        for name in QUEUE_NAMES:
+            channel.queue_purge(name)
+
+
+def queue_depth(name: str) -> int:
+    with amqp_channel() as channel:
+        return int(channel.queue_declare(name, passive=True).method.message_count)
+
+
+@dataclass
+class WireMessage:
+    task: str
+    priority: int | None
+    headers: dict
+    body: bytes
+
+
+def drain(name: str) -> list[WireMessage]:
+    """Take every message off a queue (acknowledging them) and return them in delivery order."""
+    messages = []
+    with amqp_channel() as channel:
+        while True:
+            method, props, body = channel.basic_get(name, auto_ack=True)
+            if method is None:
+                return messages
+            messages.append(WireMessage(props.headers.get("task"), props.priority, props.headers, body))
+
+
+# --- Celery worker -------------------------------------------------------------------
+
+
+class WorkerProcess:
+    """`celery -A pro_platform worker` in a child process, on the test database and vhost."""
+
+    def __init__(self, queues: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None):
+        self.queues = queues
+        self.concurrency = concurrency
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "pro_platform.settings.test",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+        self._ready = threading.Event()
+
+    def start(self, timeout: float = 60.0) -> "WorkerProcess":
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "pro_platform", "worker",
+                "-Q", self.queues, "-c", str(self.concurrency), "-n", f"test-{os.getpid()}-{id(self)}@%h",
+                "--without-gossip", "--without-mingle", "-l", "INFO",
+            ],
+            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("worker did not become ready:\n" + "".join(self.output[-50:]))
+        return self
+
+    def _pump(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            if " ready." in line:
+                self._ready.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # warm shutdown: finish the current task
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log(self) -> str:
+        return "".join(self.output)
+

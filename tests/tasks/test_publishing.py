@@ -1,0 +1,93 @@
+"""What reaches RabbitMQ, read back off the wire with pika (no worker consumes here)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import transaction
+
+from notifications.models import Notification, NotificationStatus
+from orders.models import Order
+from pro_platform.celery import Priority
+from services.orders import OrderLine, order_create
+from tests import servers
+from tests.factories import ProductFactory, SellerFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
+
+
+def test_a_committed_order_publishes_its_notifications_with_their_priorities():
+    customer = UserFactory()
+    product = ProductFactory(seller=SellerFactory())
+
+    order = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
+
+    messages = servers.drain("notifications")
+    confirmation, seller_notice = Notification.objects.filter(order=order).order_by("id")
+    assert [(m.task, m.priority, m.headers["id"]) for m in messages] == [
+        ("notifications.tasks.send_order_confirmation", Priority.TRANSACTIONAL, confirmation.task_id),
+        ("notifications.tasks.send_seller_notification", Priority.SELLER, seller_notice.task_id),
+    ]
+    args, kwargs, _ = json.loads(messages[0].body)
+    assert (args, kwargs) == ([], {"notification_id": confirmation.pk})
+    assert all(servers.queue_depth(name) == 0 for name in ("payments", "default", "periodic"))
+
+
+def test_queues_are_durable_and_prioritised():
+    from pro_platform.celery import MAX_PRIORITY, QUEUES
+
+    with servers.amqp_channel() as channel:
+        for queue in QUEUES:
+            # A passive declare with different arguments would fail: these are the live ones.
+            channel.queue_declare(queue.name, durable=True, arguments={"x-max-priority": MAX_PRIORITY})
+    assert {q.name for q in QUEUES} == {"payments", "notifications", "default", "periodic"}
+
+
+def test_a_rolled_back_order_publishes_nothing():
+    product = ProductFactory(stock=5)
+    customer = UserFactory()
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        order_create(customer=customer, items=[OrderLine(product.pk, 2)])
+        raise Abort
+
+    assert servers.queue_depth("notifications") == 0
+    assert Order.objects.count() == 0
+    assert Notification.objects.count() == 0
+    product.refresh_from_db()
+    assert product.stock == 5
+
+
+def test_a_dead_broker_does_not_fail_or_hang_the_order():
+    """Publishing gives up after its bounded retries; the order and its pending rows stay."""
+    product = ProductFactory(stock=5)
+    customer = UserFactory()
+    script = (
+        "import django; django.setup()\n"
+        "from services.orders import OrderLine, order_create\n"
+        "from accounts.models import User\n"
+        f"order = order_create(customer=User.objects.get(pk={customer.pk}), items=[OrderLine({product.pk}, 1)])\n"
+        "print('ORDER', order.pk)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pro_platform.settings.test",
+        "TEST_CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{servers.free_port()}/pro_platform_test",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=servers.ROOT, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    order_id = int(result.stdout.split("ORDER")[1])
+    assert Order.objects.filter(pk=order_id).exists()
+    assert set(Notification.objects.filter(order_id=order_id).values_list("status", flat=True)) == {
+        NotificationStatus.PENDING
+    }
+    assert "could not publish notifications.tasks.send_order_confirmation" in result.stderr
