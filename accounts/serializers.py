@@ -20,7 +20,12 @@ class RegisterInputSerializer(serializers.Serializer):
             password_validation.validate_password(attrs["password"], User(email=attrs["email"]))
         except DjangoValidationError as exc:
             raise serializers.ValidationError(
-                {"password": [serializers.ErrorDetail(e.message % (e.params or {}), code=e.code) for e in exc.error_list]}
+                {
+                    "password": [
+                        serializers.ErrorDetail(e.message % (e.params or {}), code=e.code)
+                        for e in exc.error_list
+                    ]
+                }
             ) from exc
         return attrs
 

@@ -25,7 +25,11 @@ class Notification(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(max_length=254, help_text="E-mail address or chat id, by channel.")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
     )
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
@@ -43,7 +47,10 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=("status", "created_at")), models.Index(fields=("user", "-created_at"))]
+        indexes = [
+            models.Index(fields=("status", "created_at")),
+            models.Index(fields=("user", "-created_at")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} to {self.recipient} ({self.status})"

@@ -4,6 +4,7 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.auth import request_user
 from pro_platform.exceptions import ConflictErrorResponseSerializer
 from services.orders import OrderLine, order_cancel, order_create
 from services.products import product_create, product_update
@@ -20,7 +21,9 @@ from .serializers import (
     ProductOutputSerializer,
 )
 
-CONFLICT = OpenApiResponse(ConflictErrorResponseSerializer, description="The current state does not allow it.")
+CONFLICT = OpenApiResponse(
+    ConflictErrorResponseSerializer, description="The current state does not allow it."
+)
 
 
 @extend_schema(tags=["products"])
@@ -76,7 +79,7 @@ class OrderListCreateApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Order.objects.none()
-        return order_list(user=self.request.user)
+        return order_list(user=request_user(self.request))
 
     @extend_schema(
         request=OrderCreateInputSerializer,
@@ -87,7 +90,7 @@ class OrderListCreateApi(generics.ListAPIView):
         serializer = OrderCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = order_create(
-            customer=request.user,
+            customer=request_user(request),
             items=[OrderLine(**line) for line in serializer.validated_data["items"]],
         )
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
@@ -98,7 +101,7 @@ class OrderDetailApi(generics.RetrieveAPIView):
     serializer_class = OrderOutputSerializer
 
     def get_object(self) -> Order:
-        return order_get(user=self.request.user, order_id=self.kwargs["pk"])
+        return order_get(user=request_user(self.request), order_id=self.kwargs["pk"])
 
 
 @extend_schema(tags=["orders"])
@@ -108,5 +111,5 @@ class OrderCancelApi(generics.GenericAPIView):
     @extend_schema(request=None, responses={200: OrderOutputSerializer, 409: CONFLICT})
     def post(self, request: Request, pk: int) -> Response:
         """Cancel an order that is pending payment or paid; its items go back in stock."""
-        order = order_cancel(order_id=pk, customer=request.user)
+        order = order_cancel(order_id=pk, customer=request_user(request))
         return Response(OrderOutputSerializer(order).data)

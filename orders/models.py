@@ -29,7 +29,9 @@ class Product(models.Model):
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     sku = models.CharField(max_length=64, unique=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

@@ -17,7 +17,18 @@ class ProductOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ("id", "seller", "name", "sku", "price", "currency", "stock", "is_active", "created_at", "updated_at")
+        fields = (
+            "id",
+            "seller",
+            "name",
+            "sku",
+            "price",
+            "currency",
+            "stock",
+            "is_active",
+            "created_at",
+            "updated_at",
+        )
 
 
 class ProductInputSerializer(serializers.ModelSerializer):
@@ -34,14 +45,20 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
+    items = serializers.ListField(
+        child=OrderLineInputSerializer(), allow_empty=False, max_length=MAX_ORDER_LINES
+    )
 
     def validate_items(self, items: list[dict]) -> list[dict]:
         seen: set[int] = set()
         for index, line in enumerate(items):
             if line["product_id"] in seen:
                 raise serializers.ValidationError(
-                    {index: {"product_id": ["This product is already in the order; add up the quantities."]}},
+                    {
+                        str(index): {
+                            "product_id": ["This product is already in the order; add up the quantities."]
+                        }
+                    },
                     code="duplicate_product",
                 )
             seen.add(line["product_id"])

@@ -1,5 +1,7 @@
 """Endpoints about the platform's machinery rather than a business domain."""
 
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,3 +27,10 @@ class TaskStatusApi(APIView):
     def get(self, request: Request, task_id: str) -> Response:
         """The state of an asynchronous task, by the id an earlier answer gave."""
         return Response(TaskStatusOutputSerializer(task_status_get(task_id=task_id)).data)
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness and database readiness for load balancers and compose healthchecks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

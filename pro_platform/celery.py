@@ -6,6 +6,7 @@ them; notifications share one queue and are ordered by message priority.
 """
 
 import os
+from typing import Any
 
 from celery import Celery
 from kombu import Exchange, Queue
@@ -39,24 +40,26 @@ def _queue(name: str) -> Queue:
 QUEUE_NAMES = ("payments", "notifications", "default", "periodic")
 QUEUES = tuple(_queue(name) for name in QUEUE_NAMES)
 
-# Task name -> queue and default priority. A task missing here goes to `default`.
-ROUTES: dict[str, dict[str, str | int]] = {
-    "notifications.tasks.send_order_confirmation": {
-        "queue": "notifications",
-        "routing_key": "notifications",
-        "priority": Priority.TRANSACTIONAL,
-    },
-    "notifications.tasks.send_seller_notification": {
-        "queue": "notifications",
-        "routing_key": "notifications",
-        "priority": Priority.SELLER,
-    },
-    "notifications.tasks.send_notification": {
-        "queue": "notifications",
-        "routing_key": "notifications",
-        "priority": Priority.TRANSACTIONAL,
-    },
+# Task name -> (queue, priority). A task missing here goes to `default` at DEFAULT.
+ROUTES: dict[str, tuple[str, int]] = {
+    "notifications.tasks.send_order_confirmation": ("notifications", Priority.TRANSACTIONAL),
+    "notifications.tasks.send_seller_notification": ("notifications", Priority.SELLER),
+    "notifications.tasks.send_notification": ("notifications", Priority.TRANSACTIONAL),
 }
+
+
+def route_task(
+    name: str, args: Any, kwargs: Any, options: dict[str, Any], task: Any = None, **kw: Any
+) -> dict:
+    """Celery router: queue and priority by task name.
+
+    Priorities live here rather than in `task_default_priority`: Celery copies that
+    setting onto every task as its own priority, which would override the route.
+    An explicit `priority=` at publish time still wins.
+    """
+    queue, priority = ROUTES.get(name, ("default", Priority.DEFAULT))
+    return {"queue": queue, "routing_key": queue, "priority": priority}
+
 
 app = Celery("pro_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -65,9 +68,8 @@ app.conf.update(
     task_default_queue="default",
     task_default_exchange="default",
     task_default_routing_key="default",
-    task_default_priority=Priority.DEFAULT,
     task_queue_max_priority=MAX_PRIORITY,
     task_create_missing_queues=False,
-    task_routes=ROUTES,
+    task_routes=(route_task,),
 )
 app.autodiscover_tasks()

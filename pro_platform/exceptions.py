@@ -45,12 +45,14 @@ class ConflictErrorSerializer(serializers.Serializer):
 
 class ConflictErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["client_error"])
-    errors = ConflictErrorSerializer(many=True)
+    errors = ConflictErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors
 
 
 def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
-    body = {"type": "client_error" if status_code < 500 else "server_error",
-            "errors": [{"code": code, "detail": detail, "attr": None}]}
+    body = {
+        "type": "client_error" if status_code < 500 else "server_error",
+        "errors": [{"code": code, "detail": detail, "attr": None}],
+    }
     return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
 
 
@@ -69,5 +71,3 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _error_response(403, "permission_denied", "You do not have permission to perform this action.")
-
-

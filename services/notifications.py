@@ -38,8 +38,13 @@ def notification_create(
     """Record a notification and have it delivered once the caller's transaction commits."""
     task_id = new_task_id()
     notification = Notification.objects.create(
-        event=event, channel=channel, recipient=recipient, payload=payload,
-        order=order, user_id=user_id, task_id=task_id,
+        event=event,
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        order=order,
+        user_id=user_id,
+        task_id=task_id,
     )
     enqueue(EVENT_TASKS[event], kwargs={"notification_id": notification.pk}, task_id=task_id)
     return notification

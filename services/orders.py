@@ -10,7 +10,6 @@ from django.db.models import F
 from accounts.models import User
 from orders.models import Order, OrderItem, OrderStatus, Product
 from services import notifications
-from services.payments import payment_cancel_pending
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -20,6 +19,7 @@ from services.exceptions import (
     OutOfStock,
     ProductUnavailable,
 )
+from services.payments import payment_cancel_pending
 from services.selectors.orders import order_get
 
 
@@ -71,8 +71,12 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
     total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
     order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
     order_items = OrderItem.objects.bulk_create(
-        OrderItem(order=order, product=products[line.product_id], quantity=line.quantity,
-                  unit_price=products[line.product_id].price)
+        OrderItem(
+            order=order,
+            product=products[line.product_id],
+            quantity=line.quantity,
+            unit_price=products[line.product_id].price,
+        )
         for line in items
     )
     notifications.order_created_notify(order=order, items=order_items)
@@ -91,10 +95,8 @@ def _order_lock(*, order_id: int, customer: User | None = None) -> Order:
 
 def _transition(order: Order, status: str) -> None:
     if not order.can_become(status):
-        raise InvalidTransition(
-            f"An order that is {order.get_status_display().lower()} cannot become {OrderStatus(status).label.lower()}.",
-            field="status",
-        )
+        current, target = order.get_status_display().lower(), OrderStatus(status).label.lower()
+        raise InvalidTransition(f"An order that is {current} cannot become {target}.", field="status")
     order.status = status
     order.save(update_fields=["status", "updated_at"])
 

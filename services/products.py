@@ -35,3 +35,7 @@ def product_update(*, product_id: int, data: dict[str, Any]) -> Product:
         setattr(product, field, value)
     product.save(update_fields=[*data, "updated_at"])
     return product
+
+
+def seller_create(*, name: str, email: str, telegram_chat_id: str = "") -> Seller:
+    return Seller.objects.create(name=name, email=email, telegram_chat_id=telegram_chat_id)

@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from orders.models import Product, Seller
 from tests import servers
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
@@ -41,12 +42,12 @@ def bearer(user: User) -> str:
 
 @pytest.fixture
 def customer(db: None) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return UserFactory(is_staff=True)
+    return UserFactory.create(is_staff=True)
 
 
 @pytest.fixture
@@ -64,10 +65,10 @@ def staff_client(staff: User) -> APIClient:
 
 
 @pytest.fixture
-def seller(db: None):  # type: ignore[no-untyped-def]
-    return SellerFactory()
+def seller(db: None) -> Seller:
+    return SellerFactory.create()
 
 
 @pytest.fixture
-def product(seller):  # type: ignore[no-untyped-def]
-    return ProductFactory(seller=seller)
+def product(seller: Seller) -> Product:
+    return ProductFactory.create(seller=seller)

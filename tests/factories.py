@@ -6,21 +6,15 @@ from accounts.models import User
 from orders.models import Currency, Product, Seller
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
-
-    @factory.post_generation
-    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create:
-            self.save()
+    password = factory.django.Password("correct-horse-battery")
 
 
-class SellerFactory(factory.django.DjangoModelFactory):
+class SellerFactory(factory.django.DjangoModelFactory[Seller]):
     class Meta:
         model = Seller
 
@@ -28,7 +22,7 @@ class SellerFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"seller{n}@example.com")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 

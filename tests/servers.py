@@ -44,7 +44,7 @@ class SmtpSink:
 
     received: "queue.Queue[ReceivedMail]" = field(default_factory=queue.Queue)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.received.put(
             ReceivedMail(
                 sender=envelope.mail_from,  # type: ignore[attr-defined]
@@ -146,7 +146,7 @@ class WireMessage:
 
 def drain(name: str) -> list[WireMessage]:
     """Take every message off a queue (acknowledging them) and return them in delivery order."""
-    messages = []
+    messages: list[WireMessage] = []
     with amqp_channel() as channel:
         while True:
             method, props, body = channel.basic_get(name, auto_ack=True)
@@ -176,11 +176,28 @@ class WorkerProcess:
     def start(self, timeout: float = 60.0) -> "WorkerProcess":
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "pro_platform", "worker",
-                "-Q", self.queues, "-c", str(self.concurrency), "-n", f"test-{os.getpid()}-{id(self)}@%h",
-                "--without-gossip", "--without-mingle", "-l", "INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "pro_platform",
+                "worker",
+                "-Q",
+                self.queues,
+                "-c",
+                str(self.concurrency),
+                "-n",
+                f"test-{os.getpid()}-{id(self)}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
             ],
-            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         threading.Thread(target=self._pump, daemon=True).start()
         if not self._ready.wait(timeout):
@@ -189,7 +206,8 @@ class WorkerProcess:
         return self
 
     def _pump(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
+        assert self.process is not None
+        assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
             if " ready." in line:
@@ -207,4 +225,3 @@ class WorkerProcess:
 
     def log(self) -> str:
         return "".join(self.output)
-

@@ -18,8 +18,8 @@ os.environ["CELERY_BROKER_URL"] = os.environ.get(
 )
 os.environ["DATABASE_CONN_MAX_AGE"] = "0"
 
-from .base import *  # noqa: E402,F403
-from .base import DATABASES, REST_FRAMEWORK  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, LOGGING, REST_FRAMEWORK
 
 # pytest-django would otherwise prefix the name with "test_"; the worker processes
 # the integration tests start must find the very same database.
@@ -27,3 +27,7 @@ DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}
+
+# Serve static files from the apps' folders; the suite does not run collectstatic.
+WHITENOISE_AUTOREFRESH = True
+LOGGING["loggers"] = {"pika": {"level": "WARNING"}}

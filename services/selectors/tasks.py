@@ -18,7 +18,7 @@ class TaskStatus:
 
 def task_status_get(*, task_id: str) -> TaskStatus:
     """What the result backend knows of a task; an unknown id is PENDING, as in Celery."""
-    result = AsyncResult(task_id, app=app)
+    result: AsyncResult = AsyncResult(task_id, app=app)
     state = result.state
     failed = state in {"FAILURE", "RETRY"}
     info = result.info

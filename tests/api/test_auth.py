@@ -34,8 +34,10 @@ def test_register_then_get_tokens_then_refresh(api_client):
 
 
 def test_register_twice_with_the_same_email_is_refused(api_client):
-    UserFactory(email="taken@example.com")
-    response = api_client.post("/api/v1/auth/register/", {"email": "TAKEN@example.com", "password": "x-long-pass-9"})
+    UserFactory.create(email="taken@example.com")
+    response = api_client.post(
+        "/api/v1/auth/register/", {"email": "TAKEN@example.com", "password": "x-long-pass-9"}
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"code": "unique", "detail": "A user with this e-mail already exists.", "attr": "email"}
@@ -61,7 +63,7 @@ def test_register_validates_input(api_client, body, attr, code):
 
 
 def test_wrong_password_gets_no_token(api_client):
-    UserFactory(email="bob@example.com")
+    UserFactory.create(email="bob@example.com")
     response = api_client.post("/api/v1/auth/token/", {"email": "bob@example.com", "password": "wrong"})
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == "no_active_account"
@@ -73,7 +75,11 @@ def test_missing_token_is_401(api_client):
     assert response.json() == {
         "type": "client_error",
         "errors": [
-            {"code": "not_authenticated", "detail": "Authentication credentials were not provided.", "attr": None}
+            {
+                "code": "not_authenticated",
+                "detail": "Authentication credentials were not provided.",
+                "attr": None,
+            }
         ],
     }
 

@@ -43,7 +43,10 @@ def test_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     result = subprocess.run(
         [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     schema = yaml.safe_load(out.read_text())
@@ -63,7 +66,9 @@ def test_schema_validates_without_warnings(tmp_path):
     assert {"201", "400", "401", "409", "415", "500"} <= set(create["responses"])
     assert create["security"] == [{"jwtAuth": []}]
     assert schema["components"]["securitySchemes"]["jwtAuth"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
     }
     for path, operations in paths.items():
         for method, operation in operations.items():

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_catalogue_is_public_paginated_and_hides_inactive(api_client):
     ProductFactory.create_batch(25)
-    ProductFactory(is_active=False)
+    ProductFactory.create(is_active=False)
 
     first = api_client.get("/api/v1/products/").json()
     assert first["count"] == 25
@@ -27,10 +27,10 @@ def test_catalogue_is_public_paginated_and_hides_inactive(api_client):
 
 
 def test_catalogue_search_filters_and_ordering(api_client):
-    acme, other = SellerFactory(name="Acme"), SellerFactory(name="Other")
-    cheap = ProductFactory(seller=acme, name="Blue mug", price=Decimal("5.00"))
-    dear = ProductFactory(seller=acme, name="Red mug", price=Decimal("50.00"))
-    ProductFactory(seller=other, name="Teapot", price=Decimal("20.00"))
+    acme, other = SellerFactory.create(name="Acme"), SellerFactory.create(name="Other")
+    cheap = ProductFactory.create(seller=acme, name="Blue mug", price=Decimal("5.00"))
+    dear = ProductFactory.create(seller=acme, name="Red mug", price=Decimal("50.00"))
+    ProductFactory.create(seller=other, name="Teapot", price=Decimal("20.00"))
 
     def ids(query: str) -> list[int]:
         response = api_client.get(f"/api/v1/products/?{query}")
@@ -54,7 +54,14 @@ def test_product_detail(api_client, product):
 def test_staff_create_and_update_products(staff_client, seller):
     created = staff_client.post(
         "/api/v1/products/",
-        {"seller_id": seller.pk, "name": "Kettle", "sku": "KET-1", "price": "30.00", "currency": "EUR", "stock": 3},
+        {
+            "seller_id": seller.pk,
+            "name": "Kettle",
+            "sku": "KET-1",
+            "price": "30.00",
+            "currency": "EUR",
+            "stock": 3,
+        },
     )
     assert created.status_code == 201, created.json()
     product = Product.objects.get(sku="KET-1")

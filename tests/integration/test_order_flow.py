@@ -36,7 +36,7 @@ def wait_until(predicate, timeout: float = 30.0) -> bool:
 
 def test_an_order_placed_through_the_api_is_confirmed_by_email(api_client, mailbox_and_worker):
     mailbox, worker = mailbox_and_worker
-    product = ProductFactory(seller=SellerFactory(email="shop@example.com"), stock=3)
+    product = ProductFactory.create(seller=SellerFactory.create(email="shop@example.com"), stock=3)
     api_client.post("/api/v1/auth/register/", {"email": "eve@example.com", "password": "a-long-enough-pass"})
     token = api_client.post(
         "/api/v1/auth/token/", {"email": "eve@example.com", "password": "a-long-enough-pass"}
@@ -75,7 +75,9 @@ def test_a_redelivered_task_sends_nothing_more(api_client, mailbox_and_worker):
     from tests.factories import UserFactory
 
     mailbox, _ = mailbox_and_worker
-    order = order_create(customer=UserFactory(), items=[OrderLine(ProductFactory(stock=1).pk, 1)])
+    order = order_create(
+        customer=UserFactory.create(), items=[OrderLine(ProductFactory.create(stock=1).pk, 1)]
+    )
     assert len(mailbox.wait_for(2, timeout=30)) == 2
     confirmation = Notification.objects.get(order=order, recipient=order.customer.email)
     assert wait_until(lambda: Notification.objects.get(pk=confirmation.pk).status == "sent")
@@ -85,4 +87,3 @@ def test_a_redelivered_task_sends_nothing_more(api_client, mailbox_and_worker):
     assert mailbox.wait_for(1, timeout=5) == []
     confirmation.refresh_from_db()
     assert confirmation.attempts == 1
-

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_order_create_reserves_stock_snapshots_prices_and_records_notifications(customer):
-    seller_a, seller_b = SellerFactory(), SellerFactory()
-    mug = ProductFactory(seller=seller_a, price=Decimal("12.50"), stock=5)
-    tea = ProductFactory(seller=seller_b, price=Decimal("3.20"), stock=100)
+    seller_a, seller_b = SellerFactory.create(), SellerFactory.create()
+    mug = ProductFactory.create(seller=seller_a, price=Decimal("12.50"), stock=5)
+    tea = ProductFactory.create(seller=seller_b, price=Decimal("3.20"), stock=100)
 
     order = order_create(customer=customer, items=[OrderLine(mug.pk, 2), OrderLine(tea.pk, 10)])
 
@@ -74,8 +74,8 @@ def test_later_price_change_does_not_touch_the_order(customer, product):
     ],
 )
 def test_order_create_rejects_and_writes_nothing(customer, lines, error, field):
-    first = ProductFactory(stock=5)
-    second = ProductFactory(stock=5)
+    first = ProductFactory.create(stock=5)
+    second = ProductFactory.create(stock=5)
     if lines == "dup":
         lines = [OrderLine(first.pk, 1), OrderLine(first.pk, 2)]
     elif lines == "too_many":
@@ -96,7 +96,7 @@ def test_order_create_rejects_and_writes_nothing(customer, lines, error, field):
 
 
 def test_cancel_returns_stock_cancels_payment_and_notifies(customer):
-    product = ProductFactory(stock=4)
+    product = ProductFactory.create(stock=4)
     order = order_create(customer=customer, items=[OrderLine(product.pk, 3)])
 
     cancelled = order_cancel(order_id=order.pk, customer=customer)
@@ -109,7 +109,7 @@ def test_cancel_returns_stock_cancels_payment_and_notifies(customer):
 
 
 def test_cancel_twice_is_an_invalid_transition_and_changes_nothing(customer):
-    product = ProductFactory(stock=4)
+    product = ProductFactory.create(stock=4)
     order = order_create(customer=customer, items=[OrderLine(product.pk, 3)])
     order_cancel(order_id=order.pk, customer=customer)
 
@@ -123,7 +123,7 @@ def test_cancel_twice_is_an_invalid_transition_and_changes_nothing(customer):
 
 @pytest.mark.parametrize("status", [OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PAYMENT_FAILED])
 def test_cancel_is_refused_after_shipping_or_failed_payment(customer, status):
-    product = ProductFactory(stock=4)
+    product = ProductFactory.create(stock=4)
     order = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
     Order.objects.filter(pk=order.pk).update(status=status)
 
@@ -144,15 +144,15 @@ def test_cancel_is_allowed_for_a_paid_order(customer, product):
 def test_someone_elses_order_cannot_be_cancelled(customer, product):
     order = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
     with pytest.raises(NotFound):
-        order_cancel(order_id=order.pk, customer=UserFactory())
+        order_cancel(order_id=order.pk, customer=UserFactory.create())
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
 
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_orders_for_ten_items_sell_exactly_ten(empty_queues):
-    product = ProductFactory(stock=10)
-    customers = [UserFactory() for _ in range(20)]
+    product = ProductFactory.create(stock=10)
+    customers = [UserFactory.create() for _ in range(20)]
     start = threading.Barrier(20)
     outcomes: list[str] = []
     lock = threading.Lock()

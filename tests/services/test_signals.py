@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_new_order_gets_its_payment_details_once():
-    order = Order.objects.create(customer=UserFactory(), total=Decimal("7.50"), currency="EUR")
+    order = Order.objects.create(customer=UserFactory.create(), total=Decimal("7.50"), currency="EUR")
     details = OrderPaymentDetails.objects.get(order=order)
     assert (details.amount, details.currency, details.status) == (Decimal("7.50"), "EUR", "pending")
 

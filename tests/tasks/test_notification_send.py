@@ -19,8 +19,8 @@ def smtp_settings(settings, smtp):
 
 @pytest.fixture
 def confirmation():
-    customer = UserFactory(email="ann@example.com")
-    order = order_create(customer=customer, items=[OrderLine(ProductFactory(stock=3).pk, 2)])
+    customer = UserFactory.create(email="ann@example.com")
+    order = order_create(customer=customer, items=[OrderLine(ProductFactory.create(stock=3).pk, 2)])
     return Notification.objects.get(order=order, event=Event.ORDER_CONFIRMATION)
 
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 from django.db import transaction
 
+import notifications.tasks  # noqa: F401  (registered, as in a web process)
 from notifications.models import Notification, NotificationStatus
 from orders.models import Order
 from pro_platform.celery import Priority
@@ -19,8 +20,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def test_a_committed_order_publishes_its_notifications_with_their_priorities():
-    customer = UserFactory()
-    product = ProductFactory(seller=SellerFactory())
+    customer = UserFactory.create()
+    product = ProductFactory.create(seller=SellerFactory.create())
 
     order = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
 
@@ -46,15 +47,19 @@ def test_queues_are_durable_and_prioritised():
 
 
 def test_a_rolled_back_order_publishes_nothing():
-    product = ProductFactory(stock=5)
-    customer = UserFactory()
+    product = ProductFactory.create(stock=5)
+    customer = UserFactory.create()
 
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort), transaction.atomic():
-        order_create(customer=customer, items=[OrderLine(product.pk, 2)])
-        raise Abort
+    def place_then_fail() -> None:
+        with transaction.atomic():
+            order_create(customer=customer, items=[OrderLine(product.pk, 2)])
+            raise Abort
+
+    with pytest.raises(Abort):
+        place_then_fail()
 
     assert servers.queue_depth("notifications") == 0
     assert Order.objects.count() == 0
@@ -65,13 +70,14 @@ def test_a_rolled_back_order_publishes_nothing():
 
 def test_a_dead_broker_does_not_fail_or_hang_the_order():
     """Publishing gives up after its bounded retries; the order and its pending rows stay."""
-    product = ProductFactory(stock=5)
-    customer = UserFactory()
+    product = ProductFactory.create(stock=5)
+    customer = UserFactory.create()
     script = (
         "import django; django.setup()\n"
         "from services.orders import OrderLine, order_create\n"
         "from accounts.models import User\n"
-        f"order = order_create(customer=User.objects.get(pk={customer.pk}), items=[OrderLine({product.pk}, 1)])\n"
+        f"customer = User.objects.get(pk={customer.pk})\n"
+        f"order = order_create(customer=customer, items=[OrderLine({product.pk}, 1)])\n"
         "print('ORDER', order.pk)\n"
     )
     env = {
@@ -80,7 +86,12 @@ def test_a_dead_broker_does_not_fail_or_hang_the_order():
         "TEST_CELERY_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{servers.free_port()}/pro_platform_test",
     }
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=servers.ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        cwd=servers.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
