@@ -5,13 +5,17 @@ Payment callbacks get their own queue so a notification backlog never delays
 them; notifications share one queue and are ordered by message priority.
 """
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pro_platform.settings.base")
+
+logger = logging.getLogger(__name__)
 
 MAX_PRIORITY = 10
 
@@ -73,3 +77,12 @@ app.conf.update(
     task_routes=(route_task,),
 )
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def report_unreachable_services(**kwargs: Any) -> None:
+    """Say in one line what is missing; Celery itself keeps retrying the broker."""
+    from pro_platform.preflight import check_broker, check_database
+
+    for problem in filter(None, (check_database(), check_broker())):
+        logger.error(problem)
