@@ -8,6 +8,7 @@ import smtplib
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from services.notifications import notification_mark_failed, notification_send
 
@@ -18,7 +19,7 @@ RETRY_POLICY: dict[str, Any] = {
     "autoretry_for": TRANSIENT_ERRORS,
     "max_retries": 5,
     "retry_backoff": 2,
-    "retry_backoff_max": 600,
+    "retry_backoff_max": settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,
     "retry_jitter": True,
 }
 

@@ -74,7 +74,7 @@ class OrderListCreateApi(generics.ListAPIView):
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
     ordering_fields = ("created_at", "total", "id")
-    search_fields = ()
+    search_fields = ("items__product__name", "items__product__sku")
 
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

@@ -123,6 +123,8 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pro Platform <noreply@pro-platform.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Longest wait between two delivery attempts (exponential backoff with jitter below it).
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=600)
 ADMINS = [("Admin", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
 # --- REST API -------------------------------------------------------------------

@@ -1,13 +1,17 @@
 """The whole path with real parts: API -> PostgreSQL -> RabbitMQ -> Celery worker -> SMTP."""
 
-import time
 from collections.abc import Iterator
 
 import pytest
+from django.db import transaction
 
 from notifications.models import Notification
+from orders.models import Order
+from pro_platform.celery import app
+from services.orders import OrderLine, order_create
 from tests import servers
-from tests.factories import ProductFactory, SellerFactory
+from tests.factories import ProductFactory, SellerFactory, UserFactory
+from tests.servers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -23,15 +27,6 @@ def mailbox_and_worker(rabbitmq_vhost: str) -> Iterator[tuple[servers.SmtpSink, 
             yield sink, worker
         finally:
             worker.stop()
-
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_an_order_placed_through_the_api_is_confirmed_by_email(api_client, mailbox_and_worker):
@@ -70,9 +65,6 @@ def test_an_order_placed_through_the_api_is_confirmed_by_email(api_client, mailb
 
 def test_a_redelivered_task_sends_nothing_more(api_client, mailbox_and_worker):
     """At-least-once delivery: publishing the same task again must not e-mail again."""
-    from pro_platform.celery import app
-    from services.orders import OrderLine, order_create
-    from tests.factories import UserFactory
 
     mailbox, _ = mailbox_and_worker
     order = order_create(
@@ -87,3 +79,22 @@ def test_a_redelivered_task_sends_nothing_more(api_client, mailbox_and_worker):
     assert mailbox.wait_for(1, timeout=5) == []
     confirmation.refresh_from_db()
     assert confirmation.attempts == 1
+
+
+def test_a_rolled_back_order_sends_nothing(mailbox_and_worker):
+
+    mailbox, _ = mailbox_and_worker
+    product = ProductFactory.create(stock=2)
+
+    def place_then_fail() -> None:
+        with transaction.atomic():
+            order_create(customer=UserFactory.create(), items=[OrderLine(product.pk, 1)])
+            raise LookupError("payment provider said no")
+
+    with pytest.raises(LookupError):
+        place_then_fail()
+
+    assert mailbox.wait_for(1, timeout=3) == []
+    assert Order.objects.count() == 0
+    assert Notification.objects.count() == 0
+    assert servers.queue_depth("notifications") == 0
