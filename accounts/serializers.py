@@ -9,12 +9,6 @@ class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
-    def validate_email(self, value: str) -> str:
-        value = User.objects.normalize_email(value).lower()
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("A user with this e-mail already exists.", code="unique")
-        return value
-
     def validate(self, attrs: dict) -> dict:
         try:
             password_validation.validate_password(attrs["password"], User(email=attrs["email"]))

@@ -45,24 +45,10 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
+    # Duplicates, availability and stock are business rules: services.orders checks them.
     items = serializers.ListField(
         child=OrderLineInputSerializer(), allow_empty=False, max_length=MAX_ORDER_LINES
     )
-
-    def validate_items(self, items: list[dict]) -> list[dict]:
-        seen: set[int] = set()
-        for index, line in enumerate(items):
-            if line["product_id"] in seen:
-                raise serializers.ValidationError(
-                    {
-                        str(index): {
-                            "product_id": ["This product is already in the order; add up the quantities."]
-                        }
-                    },
-                    code="duplicate_product",
-                )
-            seen.add(line["product_id"])
-        return items
 
 
 class OrderItemOutputSerializer(serializers.ModelSerializer):

@@ -82,7 +82,10 @@ app.autodiscover_tasks()
 @worker_init.connect
 def report_unreachable_services(**kwargs: Any) -> None:
     """Say in one line what is missing; Celery itself keeps retrying the broker."""
+    from django.db import connection
+
     from pro_platform.preflight import check_broker, check_database
 
     for problem in filter(None, (check_database(), check_broker())):
         logger.error(problem)
+    connection.close()  # not to be shared with the forked pool processes

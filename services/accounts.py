@@ -1,12 +1,20 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import CustomerProfile, User
+from services.exceptions import EmailTaken
 
 
-@transaction.atomic
 def user_register(*, email: str, password: str) -> User:
-    # The post_save signal gives the new user a customer profile (seed 000).
-    return User.objects.create_user(email=email, password=password)
+    """Create a customer account; e-mail addresses are unique whatever their case."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(field="email")
+    try:
+        with transaction.atomic():
+            # The post_save signal gives the new user a customer profile (seed 000).
+            return User.objects.create_user(email=email, password=password)
+    except IntegrityError:  # registered concurrently since the check above
+        raise EmailTaken(field="email") from None
 
 
 def customer_profile_ensure(*, user: User) -> CustomerProfile:

@@ -29,6 +29,11 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class EmailTaken(InvalidRequest):
+    code = "email_taken"
+    message = "A user with this e-mail address already exists."
+
+
 class EmptyOrder(InvalidRequest):
     code = "empty_order"
     message = "An order needs at least one item."

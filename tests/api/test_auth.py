@@ -40,7 +40,7 @@ def test_register_twice_with_the_same_email_is_refused(api_client):
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"code": "unique", "detail": "A user with this e-mail already exists.", "attr": "email"}
+        {"code": "email_taken", "detail": "A user with this e-mail address already exists.", "attr": "email"}
     ]
     assert User.objects.count() == 1
 

@@ -89,7 +89,7 @@ def test_duplicate_product_is_400(customer_client, product):
     assert response.status_code == 400
     assert response.json()["errors"][0] == {
         "code": "duplicate_product",
-        "detail": "This product is already in the order; add up the quantities.",
+        "detail": "Each product may appear only once in an order; add up the quantities instead.",
         "attr": "items.1.product_id",
     }
     assert nothing_written(product, stocks=[10])
