@@ -1,4 +1,5 @@
 from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -7,10 +8,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from services.accounts import user_register
+from services.exceptions import EmailTaken
 
 from .serializers import RegisterInputSerializer, UserOutputSerializer
 
 
+@extend_validation_errors([EmailTaken.code], field_name="email", methods=["post"])
 class RegisterApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()

@@ -1,11 +1,13 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.auth import request_user
 from pro_platform.exceptions import ConflictErrorResponseSerializer
+from services.exceptions import DuplicateProduct, EmptyOrder, MixedCurrencies, ProductUnavailable
 from services.orders import OrderLine, order_cancel, order_create
 from services.products import product_create, product_update
 from services.selectors.orders import order_get, order_list
@@ -68,6 +70,10 @@ class ProductDetailApi(generics.RetrieveAPIView):
 
 
 @extend_schema(tags=["orders"])
+@extend_validation_errors(
+    [DuplicateProduct.code, ProductUnavailable.code], field_name="items.INDEX.product_id", methods=["post"]
+)
+@extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
 class OrderListCreateApi(generics.ListAPIView):
     """The caller's own orders, newest first."""
 

@@ -10,30 +10,37 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers, status
+from rest_framework.settings import api_settings
 
 from services.exceptions import Conflict, InvalidRequest, NotFound, ServiceError
 
-STATUS_BY_KIND: tuple[tuple[type[ServiceError], int], ...] = (
-    (InvalidRequest, status.HTTP_400_BAD_REQUEST),
-    (NotFound, status.HTTP_404_NOT_FOUND),
-    (Conflict, status.HTTP_409_CONFLICT),
-)
 
+class BusinessConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
 
-class BusinessRuleViolation(exceptions.APIException):
-    def __init__(self, error: ServiceError, status_code: int) -> None:
-        self.status_code = status_code
+    def __init__(self, error: Conflict) -> None:
         # A dict detail is flattened to `attr` = the field at fault.
         detail = {error.field: [error.message]} if error.field else error.message
         super().__init__(detail=detail, code=error.code)
 
 
+def as_api_exception(error: ServiceError) -> exceptions.APIException:
+    """Business error -> HTTP: invalid request 400 (a validation error on its field),
+    not found 404, conflict 409."""
+    if isinstance(error, InvalidRequest):
+        field = error.field or api_settings.NON_FIELD_ERRORS_KEY
+        return exceptions.ValidationError({field: [exceptions.ErrorDetail(error.message, code=error.code)]})
+    if isinstance(error, NotFound):
+        return exceptions.NotFound(error.message, code=error.code)
+    if isinstance(error, Conflict):
+        return BusinessConflict(error)
+    raise TypeError(f"unmapped business error {type(error).__name__}")
+
+
 class ServiceAwareExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ServiceError):
-            for kind, status_code in STATUS_BY_KIND:
-                if isinstance(exc, kind):
-                    return BusinessRuleViolation(exc, status_code)
+            return as_api_exception(exc)
         return super().convert_known_exceptions(exc)
 
 

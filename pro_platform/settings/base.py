@@ -171,6 +171,7 @@ SPECTACULAR_SETTINGS = {
         "`code` is machine-readable and `attr` names the field at fault (null when no field is)."
     ),
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -70,6 +70,12 @@ def test_schema_validates_without_warnings(tmp_path):
         "scheme": "bearer",
         "bearerFormat": "JWT",
     }
+    components = schema["components"]["schemas"]
+    product_codes = components["OrdersCreateItemsINDEXProductIdErrorComponent"]["properties"]["code"]["enum"]
+    assert {"product_unavailable", "duplicate_product"} <= set(product_codes)
+    items_codes = components["OrdersCreateItemsErrorComponent"]["properties"]["code"]["enum"]
+    assert {"mixed_currencies", "empty_order"} <= set(items_codes)
+    assert "email_taken" in components["AuthRegisterEmailErrorComponent"]["properties"]["code"]["enum"]
     for path, operations in paths.items():
         for method, operation in operations.items():
             codes = set(operation["responses"])

@@ -102,7 +102,7 @@ def test_unknown_product_is_400(customer_client, product):
     )
     assert response.status_code == 400
     assert response.json() == {
-        "type": "client_error",
+        "type": "validation_error",
         "errors": [
             {
                 "code": "product_unavailable",
