@@ -28,3 +28,14 @@ class UserOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "email", "date_joined")
+
+
+class ProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    telegram_chat_id = serializers.RegexField(
+        r"^-?\d{1,20}$",
+        allow_blank=True,
+        max_length=21,
+        help_text="Your Telegram chat id (a number; ask @userinfobot). Empty to unlink.",
+    )

@@ -1,48 +1,51 @@
-"""Entry points for notification delivery: ids in, a service call, retries declared here.
+"""Entry points for notification delivery: an id in, a service call, the retry decision out.
 
-Task names follow seed 003 (`send_order_confirmation`, `send_seller_notification`);
-their queue and priority are set by the routes in pro_platform/celery.py.
+Task names follow the seeds (`send_order_confirmation`, `send_seller_notification`,
+`send_order_notification_task`); their queue is set by the router in
+pro_platform/celery.py. The retry budget (NOTIFICATION_MAX_RETRIES, 5) is counted
+on the notification's own attempts, so waiting for a rate-limit slot spends none.
 """
 
-import smtplib
-from typing import Any
-
 from celery import Task, shared_task
-from django.conf import settings
 
-from services.notifications import notification_mark_failed, notification_send
-
-# Network trouble and SMTP errors are worth another try; anything else is a bug.
-TRANSIENT_ERRORS = (OSError, smtplib.SMTPException)
-
-RETRY_POLICY: dict[str, Any] = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "max_retries": 5,
-    "retry_backoff": 2,
-    "retry_backoff_max": settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,
-    "retry_jitter": True,
-}
+from notifications.channels import TransientDeliveryError
+from notifications.ratelimit import RateLimited
+from services.notifications import failure_summary_send, notification_retry_delay, notification_send
 
 
-class NotificationTask(Task):
-    """Records the final failure on the notification instead of letting it vanish."""
-
-    def on_failure(self, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any) -> None:
-        notification_id = kwargs.get("notification_id")
-        if notification_id is not None:
-            notification_mark_failed(notification_id=notification_id, error=f"{type(exc).__name__}: {exc}")
-
-
-@shared_task(base=NotificationTask, **RETRY_POLICY)
-def send_order_confirmation(*, notification_id: int) -> str:
-    return notification_send(notification_id=notification_id)
+def _deliver(task: Task, notification_id: int) -> str:
+    try:
+        return notification_send(notification_id=notification_id)
+    except RateLimited as exc:
+        raise task.retry(countdown=exc.retry_in, exc=exc) from exc
+    except TransientDeliveryError as exc:
+        delay = notification_retry_delay(notification_id=notification_id, retry_after=exc.retry_after)
+        if delay is None:
+            return "failed"
+        raise task.retry(countdown=delay, exc=exc) from exc
 
 
-@shared_task(base=NotificationTask, **RETRY_POLICY)
-def send_seller_notification(*, notification_id: int) -> str:
-    return notification_send(notification_id=notification_id)
+@shared_task(bind=True, max_retries=None)
+def send_order_confirmation(self: Task, *, notification_id: int) -> str:
+    return _deliver(self, notification_id)
 
 
-@shared_task(base=NotificationTask, **RETRY_POLICY)
-def send_notification(*, notification_id: int) -> str:
-    return notification_send(notification_id=notification_id)
+@shared_task(bind=True, max_retries=None)
+def send_seller_notification(self: Task, *, notification_id: int) -> str:
+    return _deliver(self, notification_id)
+
+
+@shared_task(bind=True, max_retries=None)
+def send_order_notification_task(self: Task, *, notification_id: int) -> str:
+    """Seed 002: the managers' Telegram alert for every new order."""
+    return _deliver(self, notification_id)
+
+
+@shared_task(bind=True, max_retries=None)
+def send_notification(self: Task, *, notification_id: int) -> str:
+    return _deliver(self, notification_id)
+
+
+@shared_task
+def send_failure_summary() -> int:
+    return failure_summary_send()

@@ -49,6 +49,8 @@ ROUTES: dict[str, tuple[str, int]] = {
     "notifications.tasks.send_order_confirmation": ("notifications", Priority.TRANSACTIONAL),
     "notifications.tasks.send_seller_notification": ("notifications", Priority.SELLER),
     "notifications.tasks.send_notification": ("notifications", Priority.TRANSACTIONAL),
+    "notifications.tasks.send_order_notification_task": ("notifications", Priority.SELLER),
+    "notifications.tasks.send_failure_summary": ("notifications", Priority.TRANSACTIONAL),
 }
 
 

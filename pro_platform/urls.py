@@ -7,6 +7,7 @@ from .apis import TaskStatusApi, health
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
+    path("", include("notifications.urls")),
     path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
 ]
 

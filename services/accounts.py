@@ -20,3 +20,11 @@ def user_register(*, email: str, password: str) -> User:
 def customer_profile_ensure(*, user: User) -> CustomerProfile:
     profile, _ = CustomerProfile.objects.get_or_create(user=user)
     return profile
+
+
+def customer_profile_update(*, user: User, telegram_chat_id: str) -> CustomerProfile:
+    """Link (or, with "", unlink) the Telegram chat the customer's notifications also go to."""
+    profile = customer_profile_ensure(user=user)
+    profile.telegram_chat_id = telegram_chat_id
+    profile.save(update_fields=["telegram_chat_id"])
+    return profile

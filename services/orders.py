@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
+from notifications.models import Event
 from orders.models import Order, OrderItem, OrderStatus, Product
-from services import notifications
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -19,6 +19,7 @@ from services.exceptions import (
     OutOfStock,
     ProductUnavailable,
 )
+from services.notifications import order_notify
 from services.payments import payment_cancel_pending
 from services.selectors.orders import order_get
 
@@ -70,7 +71,7 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
 
     total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
     order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
-    order_items = OrderItem.objects.bulk_create(
+    OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             product=products[line.product_id],
@@ -79,7 +80,7 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
         )
         for line in items
     )
-    notifications.order_created_notify(order=order, items=order_items)
+    order_notify(order=order, event=Event.ORDER_CREATED)
     return order_get(user=customer, order_id=order.pk)
 
 
@@ -119,5 +120,5 @@ def order_cancel(*, order_id: int, customer: User | None = None) -> Order:
     _transition(order, OrderStatus.CANCELLED)
     _restock(order)
     payment_cancel_pending(order=order)
-    notifications.order_cancelled_notify(order=order)
+    order_notify(order=order, event=Event.ORDER_CANCELLED)
     return order_get(user=order.customer, order_id=order.pk)

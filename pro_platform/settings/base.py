@@ -63,6 +63,7 @@ WSGI_APPLICATION = "pro_platform.wsgi.application"
 
 TEMPLATES = [
     {
+        "NAME": "django",
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
@@ -73,6 +74,13 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
         },
+    },
+    {
+        # Plain-text messages (e-mail text parts, Telegram): no HTML escaping.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
     },
 ]
 
@@ -123,8 +131,26 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pro Platform <noreply@pro-platform.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Longest wait between two delivery attempts (exponential backoff with jitter below it).
+# --- Notifications ------------------------------------------------------------------
+# Transient failures are retried NOTIFICATION_MAX_RETRIES times, after a random delay
+# of up to BACKOFF * 2**attempt seconds (full jitter), capped at BACKOFF_MAX.
+NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=2)
 NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=600)
+# One alert per failed notification, until more than ALERT_BURST were sent within
+# ALERT_WINDOW; further failures are summed up in one alert at the end of the window.
+NOTIFICATION_ALERT_BURST = env.int("NOTIFICATION_ALERT_BURST", default=5)
+NOTIFICATION_ALERT_WINDOW_SECONDS = env.int("NOTIFICATION_ALERT_WINDOW_SECONDS", default=300)
+# Telegram Bot API. With no token, nothing is sent to Telegram.
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org")
+TELEGRAM_MANAGERS_CHAT_ID = env.str("TELEGRAM_MANAGERS_CHAT_ID", default="")
+TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=10.0)
+# Telegram's limits: about 30 messages a second overall and one a second per chat.
+TELEGRAM_MAX_MESSAGES_PER_SECOND = env.float("TELEGRAM_MAX_MESSAGES_PER_SECOND", default=30.0)
+TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", default=1.0)
+# A worker sleeps for a slot up to this long; a later slot re-queues the task instead.
+TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS", default=2.0)
 ADMINS = [("Admin", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
 # --- REST API -------------------------------------------------------------------

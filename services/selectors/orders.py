@@ -20,3 +20,12 @@ def order_get(*, user: User, order_id: int) -> Order:
         return order_list(user=user).get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound("No such order.") from None
+
+
+def order_get_for_viewer(*, viewer: User, order_id: int) -> Order:
+    """An order its customer or any staff member may look at."""
+    orders = Order.objects.all() if viewer.is_staff else Order.objects.filter(customer=viewer)
+    try:
+        return orders.get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None

@@ -6,6 +6,7 @@ from django.db import connection
 
 from notifications.models import Event, Notification
 from orders.models import Currency, Order, OrderItem, OrderStatus, PaymentStatus, Product
+from pro_platform.celery import Priority
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -43,10 +44,10 @@ def test_order_create_reserves_stock_snapshots_prices_and_records_notifications(
     assert order.payment.reference.startswith("pay_")
 
     notifications = Notification.objects.filter(order=order).order_by("id")
-    assert [(n.event, n.recipient) for n in notifications] == [
-        (Event.ORDER_CONFIRMATION, customer.email),
-        (Event.SELLER_NEW_ORDER, seller_a.email),
-        (Event.SELLER_NEW_ORDER, seller_b.email),
+    assert [(n.event, n.audience, n.recipient, n.priority) for n in notifications] == [
+        (Event.ORDER_CREATED, "customer", customer.email, Priority.TRANSACTIONAL),
+        (Event.ORDER_CREATED, "seller", seller_a.email, Priority.SELLER),
+        (Event.ORDER_CREATED, "seller", seller_b.email, Priority.SELLER),
     ]
     assert all(n.status == "pending" and n.task_id for n in notifications)
     assert notifications[1].payload["items"] == [
@@ -105,7 +106,9 @@ def test_cancel_returns_stock_cancels_payment_and_notifies(customer):
     product.refresh_from_db()
     assert product.stock == 4
     assert cancelled.payment.status == PaymentStatus.CANCELLED
-    assert Notification.objects.filter(order=order, event=Event.ORDER_CANCELLED).count() == 1
+    assert (
+        Notification.objects.filter(order=order, event=Event.ORDER_CANCELLED).count() == 2
+    )  # customer, seller
 
 
 def test_cancel_twice_is_an_invalid_transition_and_changes_nothing(customer):
@@ -118,7 +121,7 @@ def test_cancel_twice_is_an_invalid_transition_and_changes_nothing(customer):
 
     product.refresh_from_db()
     assert product.stock == 4  # not returned a second time
-    assert Notification.objects.filter(event=Event.ORDER_CANCELLED).count() == 1
+    assert Notification.objects.filter(event=Event.ORDER_CANCELLED).count() == 2
 
 
 @pytest.mark.parametrize("status", [OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PAYMENT_FAILED])

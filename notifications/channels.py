@@ -1,0 +1,116 @@
+"""Delivery channels: how a rendered message reaches a recipient, and how failures are classified.
+
+Every channel raises one of two errors, so the caller never has to know a transport:
+TransientDeliveryError (worth another try, maybe after `retry_after` seconds) or
+PermanentDeliveryError (another try would fail the same way).
+"""
+
+import smtplib
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class TransientDeliveryError(DeliveryError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+
+
+def send_email(recipient: str, message: Message) -> None:
+    email = EmailMultiAlternatives(message.subject, message.text, None, [recipient])
+    email.attach_alternative(message.html, "text/html")
+    try:
+        email.send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        reason = "; ".join(
+            f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()
+        )
+        _raise_for_smtp_code(min(codes), f"recipient refused: {reason}", exc)
+    except smtplib.SMTPResponseException as exc:
+        text = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        _raise_for_smtp_code(exc.smtp_code, f"SMTP {exc.smtp_code} {text}", exc)
+    except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
+        raise TransientDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _raise_for_smtp_code(code: int, message: str, exc: Exception) -> None:
+    # 4xx: the server asks us to come back later; 5xx: it will never accept this.
+    if 400 <= code < 500:
+        raise TransientDeliveryError(message) from exc
+    raise PermanentDeliveryError(message) from exc
+
+
+def send_telegram(chat_id: str, message: Message) -> None:
+    """Bot API sendMessage; the token and base URL come from settings."""
+    url = f"{settings.TELEGRAM_API_BASE_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
+    try:
+        response = _telegram_client().post(
+            url, json={"chat_id": chat_id, "text": message.text, "disable_web_page_preview": True}
+        )
+    except httpx.TransportError as exc:  # connection errors and timeouts alike
+        raise TransientDeliveryError(f"Telegram unreachable: {type(exc).__name__}: {exc}") from exc
+
+    if response.status_code == 200:
+        return
+    description = _telegram_description(response)
+    if response.status_code == 429:
+        raise TransientDeliveryError(
+            f"Telegram 429: {description}", retry_after=_telegram_retry_after(response)
+        )
+    if response.status_code >= 500:
+        raise TransientDeliveryError(f"Telegram {response.status_code}: {description}")
+    # 400 chat not found, 403 bot blocked, 401 bad token: the same call will fail again.
+    raise PermanentDeliveryError(f"Telegram {response.status_code}: {description}")
+
+
+_client: httpx.Client | None = None
+
+
+def _telegram_client() -> httpx.Client:
+    # One pooled client per process: keep-alive connections to the Bot API.
+    global _client
+    if _client is None:
+        _client = httpx.Client(timeout=settings.TELEGRAM_TIMEOUT_SECONDS)
+    return _client
+
+
+def _telegram_body(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _telegram_description(response: httpx.Response) -> str:
+    return str(_telegram_body(response).get("description") or response.reason_phrase)
+
+
+def _telegram_retry_after(response: httpx.Response) -> float | None:
+    parameters = _telegram_body(response).get("parameters") or {}
+    value = parameters.get("retry_after", response.headers.get("Retry-After"))
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
