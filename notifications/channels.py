@@ -66,7 +66,9 @@ def send_telegram(chat_id: str, message: Message) -> None:
     url = f"{settings.TELEGRAM_API_BASE_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
     try:
         response = _telegram_client().post(
-            url, json={"chat_id": chat_id, "text": message.text, "disable_web_page_preview": True}
+            url,
+            json={"chat_id": chat_id, "text": message.text, "disable_web_page_preview": True},
+            timeout=settings.TELEGRAM_TIMEOUT_SECONDS,
         )
     except httpx.TransportError as exc:  # connection errors and timeouts alike
         raise TransientDeliveryError(f"Telegram unreachable: {type(exc).__name__}: {exc}") from exc
@@ -91,7 +93,7 @@ def _telegram_client() -> httpx.Client:
     # One pooled client per process: keep-alive connections to the Bot API.
     global _client
     if _client is None:
-        _client = httpx.Client(timeout=settings.TELEGRAM_TIMEOUT_SECONDS)
+        _client = httpx.Client()
     return _client
 
 

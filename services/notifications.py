@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.template import engines
 from django.utils import timezone
 
+from accounts.models import CustomerProfile
 from notifications import channels, ratelimit
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from orders.models import Order, OrderItem
@@ -153,7 +154,9 @@ def order_notify(*, order: Order, event: str) -> list[Notification]:
     items = list(order.items.select_related("product__seller").order_by("id"))
     order_data = _order_payload(order)
     customer = order.customer
-    profile = getattr(customer, "customer_profile", None)
+    customer_chat = (
+        CustomerProfile.objects.filter(user_id=customer.pk).values_list("telegram_chat_id", flat=True).first()
+    )
     created: list[Notification] = []
 
     def add(route: Route, *, email: str, chat_id: str, payload: dict[str, Any], user_id: int | None) -> None:
@@ -176,7 +179,7 @@ def order_notify(*, order: Order, event: str) -> list[Notification]:
             add(
                 route,
                 email=customer.email,
-                chat_id=profile.telegram_chat_id if profile else "",
+                chat_id=customer_chat or "",
                 payload={"order": order_data, "items": [_item_payload(i) for i in items]},
                 user_id=customer.pk,
             )

@@ -1,5 +1,6 @@
 """Real servers and processes the tests start: an SMTP server, Celery workers, RabbitMQ helpers."""
 
+import json
 import os
 import queue
 import signal
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pika
@@ -234,3 +236,142 @@ class WorkerProcess:
 
     def log(self) -> str:
         return "".join(self.output)
+
+
+# --- Telegram Bot API ----------------------------------------------------------------------
+
+
+@dataclass
+class TelegramRequest:
+    at: float
+    token: str
+    chat_id: str
+    text: str
+    status: int
+
+
+@dataclass
+class ScriptedReply:
+    status: int = 200
+    body: dict | None = None
+    delay: float = 0.0
+
+
+class TelegramServer:
+    """A local HTTP server that speaks the Bot API's sendMessage.
+
+    Replies are scripted per chat (`script`), otherwise 200. Like Telegram, it
+    answers 429 when a chat gets messages closer than `chat_interval` or the bot
+    more than `max_per_second` in a second, so a test sees whether the limits held.
+    """
+
+    def __init__(self, *, max_per_second: float | None = None, chat_interval: float | None = None) -> None:
+        self.requests: list[TelegramRequest] = []
+        self.max_per_second = max_per_second
+        self.chat_interval = chat_interval
+        self._scripts: dict[str, list[ScriptedReply]] = {}
+        self._scripted_chats: set[str] = set()
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def script(self, chat_id: str, *replies: ScriptedReply) -> None:
+        with self._lock:
+            self._scripts[chat_id] = list(replies)
+
+    def for_chat(self, chat_id: str) -> list[TelegramRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.chat_id == chat_id]
+
+    def throttled(self) -> list[TelegramRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.status == 429 and r.chat_id not in self._scripted_chats]
+
+    def start(self) -> "TelegramServer":
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _reply_for(self, chat_id: str, now: float) -> ScriptedReply:
+        with self._lock:
+            script = self._scripts.get(chat_id)
+            if script:
+                self._scripted_chats.add(chat_id)
+                return script.pop(0)
+            ok = [r for r in self.requests if r.status == 200]
+            # 10 % slack: arrival times jitter by a few milliseconds around the sender's slots.
+            too_fast = self.chat_interval is not None and any(
+                r.chat_id == chat_id and now - r.at < self.chat_interval * 0.9 for r in ok
+            )
+            too_many = self.max_per_second is not None and (
+                sum(1 for r in ok if now - r.at < 0.9) >= self.max_per_second
+            )
+            if too_fast or too_many:
+                return ScriptedReply(
+                    429,
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                )
+            return ScriptedReply()
+
+    def _record(self, request: TelegramRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                now = time.monotonic()
+                token, _, method = self.path.lstrip("/").partition("/")
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                chat_id = str(body.get("chat_id"))
+                reply = server._reply_for(chat_id, now) if method == "sendMessage" else ScriptedReply(404)
+                server._record(
+                    TelegramRequest(
+                        now, token.removeprefix("bot"), chat_id, body.get("text", ""), reply.status
+                    )
+                )
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = reply.body or (
+                    {"ok": True, "result": {"message_id": len(server.requests), "chat": {"id": chat_id}}}
+                    if reply.status == 200
+                    else {"ok": False, "error_code": reply.status, "description": "error"}
+                )
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+@contextmanager
+def telegram_server(**limits: float) -> Iterator[TelegramServer]:
+    server = TelegramServer(**limits).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -150,7 +150,7 @@ TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=10.0)
 TELEGRAM_MAX_MESSAGES_PER_SECOND = env.float("TELEGRAM_MAX_MESSAGES_PER_SECOND", default=30.0)
 TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", default=1.0)
 # A worker sleeps for a slot up to this long; a later slot re-queues the task instead.
-TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS", default=2.0)
+TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS", default=1.0)
 ADMINS = [("Admin", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
 # --- REST API -------------------------------------------------------------------

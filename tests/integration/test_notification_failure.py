@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def worker_without_smtp(rabbitmq_vhost: str) -> Iterator[servers.WorkerProcess]:
+def worker_without_smtp(rabbitmq_vhost: str, django_db_setup: None) -> Iterator[servers.WorkerProcess]:
     servers.purge_queues()
     worker = servers.WorkerProcess(
         "notifications",

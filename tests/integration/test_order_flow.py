@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
-def mailbox_and_worker(rabbitmq_vhost: str) -> Iterator[tuple[servers.SmtpSink, servers.WorkerProcess]]:
+def mailbox_and_worker(
+    rabbitmq_vhost: str, django_db_setup: None
+) -> Iterator[tuple[servers.SmtpSink, servers.WorkerProcess]]:
     servers.purge_queues()
     with servers.smtp_server() as (sink, port):
         worker = servers.WorkerProcess(
