@@ -237,8 +237,8 @@ def _respect_rate_limits(notification: Notification) -> None:
         )
 
 
-def _error_text(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+def _error_text(exc: channels.DeliveryError) -> str:
+    return str(exc)[:MAX_ERROR_LENGTH]  # channels word their errors for people
 
 
 def notification_send(*, notification_id: int) -> str:

@@ -54,7 +54,7 @@ def test_a_transient_failure_is_recorded_and_raised(settings, confirmation):
     confirmation.refresh_from_db()
     assert confirmation.status == NotificationStatus.PENDING
     assert confirmation.attempts == 1
-    assert confirmation.last_error.startswith("TransientDeliveryError: ConnectionRefusedError")
+    assert confirmation.last_error.startswith("ConnectionRefusedError")
 
 
 def test_retry_delay_backs_off_honours_retry_after_and_gives_up(settings, confirmation):
