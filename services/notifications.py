@@ -16,6 +16,7 @@ from typing import Any
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template import engines
 from django.utils import timezone
 
@@ -407,7 +408,7 @@ def _alert_failure(notification_id: int) -> None:
             )
 
 
-def _unalerted_failures() -> Any:
+def _unalerted_failures() -> QuerySet[Notification]:
     return Notification.objects.filter(status=NotificationStatus.FAILED, alerted_at=None).exclude(
         audience=Audience.ADMINS
     )
