@@ -65,7 +65,6 @@ def test_staff_see_every_side_effect_of_an_order(staff_client, order):
 
 def test_another_customer_cannot_see_the_timeline(order):
 
-
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION=bearer(UserFactory.create()))
     response = stranger.get(f"/api/v1/orders/{order.pk}/events/")
