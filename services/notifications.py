@@ -90,7 +90,6 @@ def notification_create(
     channel: str,
     recipient: str,
     payload: dict[str, Any],
-    priority: int | None = None,
     order: Order | None = None,
     user_id: int | None = None,
 ) -> Notification:
@@ -102,7 +101,7 @@ def notification_create(
         channel=channel,
         recipient=recipient,
         payload=payload,
-        priority=route.priority if priority is None else priority,
+        priority=route.priority,
         order=order,
         user_id=user_id,
         task_id=new_task_id(),
