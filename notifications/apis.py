@@ -1,14 +1,17 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.auth import request_user
-from services.selectors.notifications import notification_list, order_event_list
+from services.selectors.notifications import notification_list, order_timeline
 from services.selectors.orders import order_get_for_viewer
 
 from .filters import NotificationFilter
 from .models import Notification
-from .serializers import NotificationOutputSerializer, OrderEventSerializer
+from .serializers import NotificationOutputSerializer, TimelineEntrySerializer
 
 
 @extend_schema(tags=["notifications"])
@@ -27,16 +30,10 @@ class NotificationListApi(generics.ListAPIView):
 
 
 @extend_schema(tags=["orders"])
-class OrderEventListApi(generics.ListAPIView):
-    """The order's timeline of asynchronous side effects, oldest first (the order's customer or staff)."""
-
-    serializer_class = OrderEventSerializer
-    filter_backends = ()
-    pagination_class = None
-
-    def get_queryset(self) -> QuerySet[Notification]:
-        if getattr(self, "swagger_fake_view", False):
-            return Notification.objects.none()
-        viewer = request_user(self.request)
-        order = order_get_for_viewer(viewer=viewer, order_id=self.kwargs["pk"])
-        return order_event_list(order=order, viewer=viewer)
+class OrderEventListApi(APIView):
+    @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        """The order's timeline of asynchronous side effects, oldest first (its customer or staff)."""
+        viewer = request_user(request)
+        order = order_get_for_viewer(viewer=viewer, order_id=pk)
+        return Response(TimelineEntrySerializer(order_timeline(order=order, viewer=viewer), many=True).data)

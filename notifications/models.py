@@ -16,6 +16,7 @@ class Event(models.TextChoices):
     ORDER_DELIVERED = "order_delivered", "Order delivered"
     DELIVERY_FAILED = "delivery_failed", "A notification could not be delivered"
     DELIVERY_FAILURES = "delivery_failures", "Several notifications could not be delivered"
+    PAYMENT_FLAGGED = "payment_flagged", "A payment needs a person"
 
 
 class Audience(models.TextChoices):

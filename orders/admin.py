@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import Order, OrderItem, OrderPaymentDetails, Product, Seller
+from .models import Order, OrderItem, OrderPaymentDetails, PaymentCallback, Product, Seller
 
 
 @admin.register(Seller)
@@ -28,7 +29,18 @@ class OrderItemInline(admin.TabularInline):
 class OrderPaymentDetailsInline(admin.StackedInline):
     model = OrderPaymentDetails
     can_delete = False
-    readonly_fields = ("reference", "amount", "currency", "status", "created_at", "updated_at")
+    readonly_fields = (
+        "reference",
+        "amount",
+        "currency",
+        "status",
+        "provider_data",
+        "paid_at",
+        "flagged",
+        "flag_reason",
+        "created_at",
+        "updated_at",
+    )
 
 
 @admin.register(Order)
@@ -36,9 +48,30 @@ class OrderAdmin(admin.ModelAdmin):
     """Read-mostly: status changes go through the services (and their rules), not this form."""
 
     list_display = ("id", "customer", "status", "total", "currency", "created_at")
-    list_filter = ("status", "currency")
+    list_filter = ("status", "currency", "payment__flagged")
     list_select_related = ("customer",)
     search_fields = ("id", "customer__email", "payment__reference")
     readonly_fields = ("customer", "status", "total", "currency", "created_at", "updated_at")
     inlines = (OrderItemInline, OrderPaymentDetailsInline)
     date_hierarchy = "created_at"
+
+
+@admin.register(PaymentCallback)
+class PaymentCallbackAdmin(admin.ModelAdmin):
+    list_display = (
+        "event_id",
+        "order",
+        "status",
+        "amount",
+        "currency",
+        "state",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("state", "status")
+    search_fields = ("event_id", "payment_reference", "order__id")
+    readonly_fields = [field.name for field in PaymentCallback._meta.fields]
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,17 +1,25 @@
+import io
+
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.auth import request_user
 from pro_platform.exceptions import ConflictErrorResponseSerializer
 from services.exceptions import DuplicateProduct, EmptyOrder, MixedCurrencies, ProductUnavailable
 from services.orders import OrderLine, order_cancel, order_create
+from services.payments import CallbackData, payment_callback_receive, payment_callback_verify
 from services.products import product_create, product_update
 from services.selectors.orders import order_get, order_list
 from services.selectors.products import product_list
+from services.webhooks import SIGNATURE_HEADER
 
 from .filters import OrderFilter, ProductFilter
 from .models import Order, Product
@@ -19,6 +27,8 @@ from .permissions import IsStaffOrReadOnly
 from .serializers import (
     OrderCreateInputSerializer,
     OrderOutputSerializer,
+    PaymentCallbackInputSerializer,
+    PaymentCallbackReceiptSerializer,
     ProductInputSerializer,
     ProductOutputSerializer,
 )
@@ -119,3 +129,56 @@ class OrderCancelApi(generics.GenericAPIView):
         """Cancel an order that is pending payment or paid; its items go back in stock."""
         order = order_cancel(order_id=pk, customer=request_user(request))
         return Response(OrderOutputSerializer(order).data)
+
+
+@extend_schema(tags=["payments"])
+class PaymentCallbackApi(APIView):
+    """Payment provider callback (webhook), signed like Stripe's events.
+
+    `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the shared secret>`;
+    several `v1` values may be sent while secrets rotate. The timestamp must be within
+    300 seconds of the server's clock. A valid callback is stored and answered 202 at once,
+    before it is applied; the same `event_id` again is answered 200 as a duplicate.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    parser_classes = ()  # the signature covers the raw bytes: read them, parse after verifying
+
+    @extend_schema(
+        operation_id="payments_callback",
+        request=PaymentCallbackInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+            )
+        ],
+        responses={
+            202: OpenApiResponse(PaymentCallbackReceiptSerializer, description="Stored; processed shortly."),
+            200: OpenApiResponse(
+                PaymentCallbackReceiptSerializer, description="This event_id was seen before."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        raw_body = request.body
+        payment_callback_verify(raw_body=raw_body, signature=request.headers.get(SIGNATURE_HEADER))
+        serializer = PaymentCallbackInputSerializer(data=JSONParser().parse(io.BytesIO(raw_body)))
+        serializer.is_valid(raise_exception=True)
+        receipt = payment_callback_receive(data=CallbackData(**serializer.validated_data), raw_body=raw_body)
+        callback = receipt.callback
+        body = {
+            "status": "duplicate" if receipt.duplicate else "accepted",
+            "event_id": callback.event_id,
+            "callback_id": callback.pk,
+            "state": callback.state,
+            "task_id": callback.task_id,
+            "status_url": reverse("task-status", kwargs={"task_id": callback.task_id}),
+        }
+        return Response(
+            PaymentCallbackReceiptSerializer(body).data,
+            status=status.HTTP_200_OK if receipt.duplicate else status.HTTP_202_ACCEPTED,
+        )

@@ -129,6 +129,12 @@ class OrderPaymentDetails(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     reference = models.CharField(max_length=64, unique=True, default=new_payment_reference, editable=False)
+    provider_data = models.JSONField(default=dict, blank=True, help_text="What the provider reported.")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(
+        default=False, help_text="Needs a person: the provider reported something odd."
+    )
+    flag_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,3 +143,43 @@ class OrderPaymentDetails(models.Model):
 
     def __str__(self) -> str:
         return f"payment {self.reference} for order {self.order_id}"
+
+
+class CallbackStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class CallbackState(models.TextChoices):
+    RECEIVED = "received", "Received, not processed yet"
+    APPLIED = "applied", "Applied to the order"
+    IGNORED = "ignored", "Not applied (see result)"
+    FLAGGED = "flagged", "Not applied; staff alerted (see result)"
+
+
+class PaymentCallback(models.Model):
+    """The inbox of provider callbacks: each event once, with what became of it."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_callbacks")
+    payment_reference = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=CallbackStatus.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    failure_reason = models.TextField(blank=True)
+    raw_body = models.TextField(help_text="The signed body, byte for byte (UTF-8).")
+    state = models.CharField(max_length=20, choices=CallbackState.choices, default=CallbackState.RECEIVED)
+    result = models.TextField(blank=True, help_text="Why it was or was not applied.")
+    task_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        indexes = [
+            models.Index(fields=("order", "received_at")),
+            models.Index(fields=("state", "received_at")),
+        ]
+
+    def __str__(self) -> str:
+        return f"callback {self.event_id} ({self.status}, {self.state})"

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from .models import Order, OrderItem, OrderPaymentDetails, Product, Seller
+from .models import CallbackState, CallbackStatus, Order, OrderItem, OrderPaymentDetails, Product, Seller
 
 MAX_LINE_QUANTITY = 1000
 MAX_ORDER_LINES = 100
@@ -75,3 +77,25 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ("id", "status", "total", "currency", "items", "payment", "created_at", "updated_at")
+
+
+class PaymentCallbackInputSerializer(serializers.Serializer):
+    event_id = serializers.CharField(max_length=100, help_text="The provider's unique id of this event.")
+    payment_reference = serializers.CharField(max_length=64, help_text="`payment.reference` of the order.")
+    status = serializers.ChoiceField(choices=CallbackStatus.choices)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), coerce_to_string=True
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. USD.")
+    failure_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PaymentCallbackReceiptSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["accepted", "duplicate"])
+    event_id = serializers.CharField()
+    callback_id = serializers.IntegerField()
+    state = serializers.ChoiceField(
+        choices=CallbackState.choices, help_text="Processing state of the callback."
+    )
+    task_id = serializers.CharField()
+    status_url = serializers.CharField(help_text="Follow the processing task here.")

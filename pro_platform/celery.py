@@ -51,6 +51,7 @@ ROUTES: dict[str, tuple[str, int]] = {
     "notifications.tasks.send_notification": ("notifications", Priority.TRANSACTIONAL),
     "notifications.tasks.send_order_notification_task": ("notifications", Priority.SELLER),
     "notifications.tasks.send_failure_summary": ("notifications", Priority.TRANSACTIONAL),
+    "orders.tasks.process_payment_callback": ("payments", Priority.PAYMENT),
 }
 
 

@@ -65,6 +65,7 @@ EVENT_ROUTES: dict[str, tuple[Route, ...]] = {
     Event.ORDER_DELIVERED: (Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.INFORMATIONAL),),
     Event.DELIVERY_FAILED: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
     Event.DELIVERY_FAILURES: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
+    Event.PAYMENT_FLAGGED: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
 }
 
 SENDERS: dict[str, Callable[[str, channels.Message], None]] = {
@@ -347,7 +348,8 @@ def notification_resend(*, notification_id: int) -> Notification:
 # --- Alerting ----------------------------------------------------------------------------------
 
 
-def _admin_alert(event: str, payload: dict[str, Any]) -> list[Notification]:
+def staff_alert(*, event: str, payload: dict[str, Any]) -> list[Notification]:
+    """Tell the administrators (DJANGO_ADMINS by e-mail, the managers' Telegram chat)."""
     (route,) = EVENT_ROUTES[event]
     emails = [address for _, address in settings.ADMINS]
     recipients = [(Channel.EMAIL, address) for address in emails]
@@ -394,7 +396,7 @@ def _alert_failure(notification_id: int) -> None:
         window = timedelta(seconds=settings.NOTIFICATION_ALERT_WINDOW_SECONDS)
         recent_alerts = Notification.objects.filter(alerted_at__gte=now - window).count()
         if recent_alerts < settings.NOTIFICATION_ALERT_BURST:
-            _admin_alert(Event.DELIVERY_FAILED, {"failed": _failure_payload(notification)})
+            staff_alert(event=Event.DELIVERY_FAILED, payload={"failed": _failure_payload(notification)})
             notification.alerted_at = now
             notification.save(update_fields=["alerted_at", "updated_at"])
             return
@@ -420,9 +422,9 @@ def failure_summary_send() -> int:
         failures = list(_unalerted_failures().select_for_update().order_by("id"))
         if not failures:
             return 0
-        _admin_alert(
-            Event.DELIVERY_FAILURES,
-            {"count": len(failures), "failures": [_failure_payload(n) for n in failures[:50]]},
+        staff_alert(
+            event=Event.DELIVERY_FAILURES,
+            payload={"count": len(failures), "failures": [_failure_payload(n) for n in failures[:50]]},
         )
         Notification.objects.filter(pk__in=[n.pk for n in failures]).update(alerted_at=timezone.now())
     return len(failures)

@@ -9,7 +9,7 @@ from django.db.models import F
 
 from accounts.models import User
 from notifications.models import Event
-from orders.models import Order, OrderItem, OrderStatus, Product
+from orders.models import Order, OrderItem, OrderPaymentDetails, OrderStatus, PaymentStatus, Product
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -20,7 +20,6 @@ from services.exceptions import (
     ProductUnavailable,
 )
 from services.notifications import order_notify
-from services.payments import payment_cancel_pending
 from services.selectors.orders import order_get
 
 
@@ -84,7 +83,8 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
     return order_get(user=customer, order_id=order.pk)
 
 
-def _order_lock(*, order_id: int, customer: User | None = None) -> Order:
+def order_lock(*, order_id: int, customer: User | None = None) -> Order:
+    """The order, locked for the rest of the caller's transaction."""
     orders = Order.objects.select_for_update()
     if customer is not None:
         orders = orders.filter(customer=customer)
@@ -116,9 +116,25 @@ def order_cancel(*, order_id: int, customer: User | None = None) -> Order:
 
     With `customer`, only that customer's order can be cancelled (others are not found).
     """
-    order = _order_lock(order_id=order_id, customer=customer)
+    order = order_lock(order_id=order_id, customer=customer)
     _transition(order, OrderStatus.CANCELLED)
     _restock(order)
-    payment_cancel_pending(order=order)
+    # No payment is expected any more; a late callback for it will not be applied.
+    OrderPaymentDetails.objects.filter(order=order, status=PaymentStatus.PENDING).update(
+        status=PaymentStatus.CANCELLED
+    )
     order_notify(order=order, event=Event.ORDER_CANCELLED)
     return order_get(user=order.customer, order_id=order.pk)
+
+
+def order_mark_paid(*, order: Order) -> None:
+    """pending_payment -> paid, in the caller's transaction, with `order` locked."""
+    _transition(order, OrderStatus.PAID)
+    order_notify(order=order, event=Event.ORDER_PAID)
+
+
+def order_mark_payment_failed(*, order: Order) -> None:
+    """pending_payment -> payment_failed, stock back on sale, in the caller's transaction."""
+    _transition(order, OrderStatus.PAYMENT_FAILED)
+    _restock(order)
+    order_notify(order=order, event=Event.ORDER_PAYMENT_FAILED)

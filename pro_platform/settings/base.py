@@ -131,6 +131,15 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pro Platform <noreply@pro-platform.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- Payment provider callbacks ----------------------------------------------------------
+# Shared secrets for the provider's signatures; list the new one first while rotating.
+PAYMENT_WEBHOOK_SECRETS = env.list("PAYMENT_WEBHOOK_SECRETS", default=[])
+if not PAYMENT_WEBHOOK_SECRETS:
+    if not DEBUG:
+        raise ImproperlyConfigured("PAYMENT_WEBHOOK_SECRETS must be set when DJANGO_DEBUG is false.")
+    PAYMENT_WEBHOOK_SECRETS = ["whsec_local_development_only"]
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
 # --- Notifications ------------------------------------------------------------------
 # Transient failures are retried NOTIFICATION_MAX_RETRIES times, after a random delay
 # of up to BACKOFF * 2**attempt seconds (full jitter), capped at BACKOFF_MAX.

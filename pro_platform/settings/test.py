@@ -9,6 +9,7 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("PAYMENT_WEBHOOK_SECRETS", "whsec_test_current,whsec_test_previous")
 # Assigned, not defaulted: a DATABASE_URL exported for the dev stack must not leak in.
 os.environ["DATABASE_URL"] = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pro_platform_test"

@@ -7,6 +7,7 @@ from accounts.models import CustomerProfile
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from services.notifications import EVENT_ROUTES, render
 from services.orders import OrderLine, order_create
+from services.payments import CallbackData, payment_callback_process, payment_callback_receive
 from tests.conftest import bearer
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
@@ -45,7 +46,7 @@ def test_the_order_timeline_shows_the_customer_their_own_side_effects(customer_c
         ("notification", "order_created", "customer", "email"),
         ("notification", "order_created", "customer", "telegram"),
     ]
-    assert (events[1]["state"], events[1]["attempts"], events[1]["last_error"]) == (
+    assert (events[1]["state"], events[1]["attempts"], events[1]["detail"]) == (
         "pending",
         2,
         "Telegram 502: Bad Gateway",
@@ -157,3 +158,30 @@ def test_every_event_and_audience_has_a_message(order):
             assert "{{" not in message.text
             assert message.subject in message.html
     assert set(EVENT_ROUTES) == set(Event)
+
+
+def test_the_timeline_shows_payment_callbacks_and_their_outcome(customer_client, order):
+    data = CallbackData(
+        event_id="evt_timeline",
+        payment_reference=order.payment.reference,
+        status="succeeded",
+        amount=order.payment.amount,
+        currency=order.payment.currency,
+    )
+    callback = payment_callback_receive(data=data, raw_body=b"{}").callback
+    payment_callback_process(callback_id=callback.pk)
+
+    events = customer_client.get(f"/api/v1/orders/{order.pk}/events/").json()
+    (entry,) = [e for e in events if e["kind"] == "payment_callback"]
+    assert (entry["event"], entry["state"], entry["detail"]) == (
+        "payment_succeeded",
+        "applied",
+        f"order {order.pk} paid (10.00 USD)",
+    )
+    assert entry["done_at"] is not None
+    assert [e["event"] for e in events if e["kind"] == "notification"] == [
+        "order_created",
+        "order_created",
+        "order_paid",
+        "order_paid",
+    ]

@@ -26,7 +26,9 @@ def compose_config(filename: str, **env: str) -> dict:
 
 
 def test_the_full_stack_compose_file():
-    config = compose_config("docker-compose.yml", DJANGO_SECRET_KEY="compose-test")
+    config = compose_config(
+        "docker-compose.yml", DJANGO_SECRET_KEY="compose-test", PAYMENT_WEBHOOK_SECRETS="whsec_compose"
+    )
     services = config["services"]
     workers = {name for name in services if name.startswith("worker-")}
     assert workers == {f"worker-{queue}" for queue in QUEUE_NAMES}
@@ -49,10 +51,12 @@ def test_the_full_stack_compose_file():
         assert env["CELERY_BROKER_URL"] == "amqp://guest:guest@rabbitmq:5672//"
         assert env["DJANGO_DEBUG"] == "false"
         assert env["DJANGO_SECRET_KEY"] == "compose-test"
+        assert env["PAYMENT_WEBHOOK_SECRETS"] == "whsec_compose"
 
 
 def test_the_full_stack_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["PAYMENT_WEBHOOK_SECRETS"] = "whsec_compose"
     result = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
         cwd=ROOT,
@@ -76,7 +80,7 @@ def test_the_rabbitmq_compose_file():
 
 @pytest.mark.parametrize("filename", ["docker-compose.yml", "docker-compose_rabbit.yml"])
 def test_images_are_pinned_to_a_major_version(filename):
-    config = compose_config(filename, DJANGO_SECRET_KEY="x")
+    config = compose_config(filename, DJANGO_SECRET_KEY="x", PAYMENT_WEBHOOK_SECRETS="y")
     for service in config["services"].values():
         image = service.get("image", "")
         assert (":" in image and not image.endswith(":latest")) or image == "pro-platform:latest"

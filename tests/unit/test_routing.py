@@ -1,6 +1,7 @@
 import pytest
 
 import notifications.tasks  # noqa: F401  (registers the tasks, as in a web process)
+import orders.tasks  # noqa: F401
 from pro_platform.celery import QUEUE_NAMES, ROUTES, Priority, app
 
 
