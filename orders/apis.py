@@ -1,11 +1,8 @@
-import io
-
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,11 +12,22 @@ from accounts.auth import request_user
 from pro_platform.exceptions import ConflictErrorResponseSerializer
 from services.exceptions import DuplicateProduct, EmptyOrder, MixedCurrencies, ProductUnavailable
 from services.orders import OrderLine, order_cancel, order_create
-from services.payments import CallbackData, payment_callback_receive, payment_callback_verify
+from services.payments import (
+    CallbackData,
+    UnknownPaymentReference,
+    payment_callback_receive,
+    payment_callback_verify,
+)
 from services.products import product_create, product_update
 from services.selectors.orders import order_get, order_list
 from services.selectors.products import product_list
-from services.webhooks import SIGNATURE_HEADER
+from services.webhooks import (
+    SIGNATURE_HEADER,
+    InvalidSignature,
+    SignatureMalformed,
+    SignatureMissing,
+    TimestampOutOfTolerance,
+)
 
 from .filters import OrderFilter, ProductFilter
 from .models import Order, Product
@@ -132,6 +140,12 @@ class OrderCancelApi(generics.GenericAPIView):
 
 
 @extend_schema(tags=["payments"])
+@extend_validation_errors(
+    [e.code for e in (InvalidSignature, SignatureMissing, SignatureMalformed, TimestampOutOfTolerance)],
+    field_name=SIGNATURE_HEADER,
+    methods=["post"],
+)
+@extend_validation_errors([UnknownPaymentReference.code], field_name="payment_reference", methods=["post"])
 class PaymentCallbackApi(APIView):
     """Payment provider callback (webhook), signed like Stripe's events.
 
@@ -143,7 +157,6 @@ class PaymentCallbackApi(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    parser_classes = ()  # the signature covers the raw bytes: read them, parse after verifying
 
     @extend_schema(
         operation_id="payments_callback",
@@ -164,9 +177,10 @@ class PaymentCallbackApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        # The signature covers the raw bytes: verify them before parsing anything.
         raw_body = request.body
         payment_callback_verify(raw_body=raw_body, signature=request.headers.get(SIGNATURE_HEADER))
-        serializer = PaymentCallbackInputSerializer(data=JSONParser().parse(io.BytesIO(raw_body)))
+        serializer = PaymentCallbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         receipt = payment_callback_receive(data=CallbackData(**serializer.validated_data), raw_body=raw_body)
         callback = receipt.callback

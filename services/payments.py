@@ -8,7 +8,7 @@ are kept with the reason they were not applied.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -103,13 +103,6 @@ def payment_callback_receive(*, data: CallbackData, raw_body: bytes) -> Callback
     except IntegrityError:  # the same event arrived concurrently and won the insert
         return CallbackReceipt(PaymentCallback.objects.get(event_id=data.event_id), duplicate=True)
     return CallbackReceipt(callback, duplicate=False)
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def payment_callback_process(*, callback_id: int) -> str:

@@ -80,6 +80,17 @@ def test_schema_validates_without_warnings(tmp_path):
     items_codes = components["OrdersCreateItemsErrorComponent"]["properties"]["code"]["enum"]
     assert {"mixed_currencies", "empty_order"} <= set(items_codes)
     assert "email_taken" in components["AuthRegisterEmailErrorComponent"]["properties"]["code"]["enum"]
+    callback = paths["/api/v1/payments/callback/"]["post"]
+    assert [p["name"] for p in callback["parameters"]] == ["X-Signature"]
+    assert {"200", "202", "400"} <= set(callback["responses"])
+    assert callback["security"] == [{}]  # no user authentication: the signature is the proof
+    signature_codes = components["PaymentsCallbackX-SignatureErrorComponent"]["properties"]["code"]["enum"]
+    assert set(signature_codes) == {
+        "invalid_signature",
+        "signature_malformed",
+        "signature_missing",
+        "timestamp_out_of_tolerance",
+    }
     for path, operations in paths.items():
         for method, operation in operations.items():
             codes = set(operation["responses"])
