@@ -61,11 +61,17 @@ def _raise_for_smtp_code(code: int, message: str, exc: Exception) -> None:
     raise PermanentDeliveryError(message) from exc
 
 
+# One pooled client per process (keep-alive connections to the Bot API), made at
+# import so that the first message of a worker is not slowed down by it. It opens
+# no connection before the worker forks, so pool processes never share a socket.
+_client = httpx.Client()
+
+
 def send_telegram(chat_id: str, message: Message) -> None:
     """Bot API sendMessage; the token and base URL come from settings."""
     url = f"{settings.TELEGRAM_API_BASE_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
     try:
-        response = _telegram_client().post(
+        response = _client.post(
             url,
             json={"chat_id": chat_id, "text": message.text, "disable_web_page_preview": True},
             timeout=settings.TELEGRAM_TIMEOUT_SECONDS,
@@ -84,17 +90,6 @@ def send_telegram(chat_id: str, message: Message) -> None:
         raise TransientDeliveryError(f"Telegram {response.status_code}: {description}")
     # 400 chat not found, 403 bot blocked, 401 bad token: the same call will fail again.
     raise PermanentDeliveryError(f"Telegram {response.status_code}: {description}")
-
-
-_client: httpx.Client | None = None
-
-
-def _telegram_client() -> httpx.Client:
-    # One pooled client per process: keep-alive connections to the Bot API.
-    global _client
-    if _client is None:
-        _client = httpx.Client()
-    return _client
 
 
 def _telegram_body(response: httpx.Response) -> dict:

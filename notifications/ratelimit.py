@@ -6,7 +6,7 @@ worker should sleep, nothing is reserved and the caller is told when to come bac
 """
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +20,10 @@ class RateLimited(Exception):
         self.retry_in = retry_in
 
 
-def _locked_slot(key: str, now: datetime) -> RateLimitSlot:
-    slot, _ = RateLimitSlot.objects.select_for_update().get_or_create(key=key, defaults={"next_free_at": now})
+def _locked_slot(key: str) -> RateLimitSlot:
+    slot, _ = RateLimitSlot.objects.select_for_update().get_or_create(
+        key=key, defaults={"next_free_at": timezone.now()}
+    )
     return slot
 
 
@@ -31,9 +33,9 @@ def reserve(*, streams: list[tuple[str, float]], max_wait: float) -> float:
     Raises RateLimited, reserving nothing, when the slot is more than `max_wait` away.
     """
     with transaction.atomic():
-        now = timezone.now()
         # A fixed lock order keeps concurrent reservations free of deadlocks.
-        slots = [(_locked_slot(key, now), interval) for key, interval in sorted(streams)]
+        slots = [(_locked_slot(key), interval) for key, interval in sorted(streams)]
+        now = timezone.now()  # read after the locks: waiting for them takes time too
         at = max([now, *(slot.next_free_at for slot, _ in slots)])
         wait = (at - now).total_seconds()
         if wait > max_wait:

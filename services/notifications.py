@@ -256,6 +256,7 @@ def notification_send(*, notification_id: int) -> str:
         return "missing"
     if peek.status != NotificationStatus.PENDING:
         return peek.status
+    message = render(peek)  # before the rate-limit slot, so the send follows the slot closely
     _respect_rate_limits(peek)
 
     with transaction.atomic():
@@ -265,7 +266,7 @@ def notification_send(*, notification_id: int) -> str:
         notification.attempts += 1
         notification.next_retry_at = None
         try:
-            SENDERS[notification.channel](notification.recipient, render(notification))
+            SENDERS[notification.channel](notification.recipient, message)
         except channels.TransientDeliveryError as exc:
             notification.last_error = _error_text(exc)
             notification.save(update_fields=["attempts", "last_error", "next_retry_at", "updated_at"])

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "orders",
     "notifications",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# The transactional outbox (services/queue.py): the relay leaves a fresh message this
+# long to the after-commit fast path, and forgets published ones after the retention.
+OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=5.0)
+OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=24)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))

@@ -201,10 +201,10 @@ def test_a_burst_respects_the_global_and_per_chat_limits(stack):
     assert [r for r in burst if r.status == 429] == []  # never throttled by the server
     for chat in chats:
         times = [r.at for r in burst if r.chat_id == chat]
-        assert all(b - a >= 0.95 for a, b in itertools.pairwise(times)), (chat, times)
+        assert all(b - a >= 0.85 for a, b in itertools.pairwise(times)), (chat, times)
     times = sorted(r.at for r in burst)
-    # never GLOBAL_PER_SECOND + 1 requests within one second (less 5 % for arrival jitter)
-    assert all(b - a >= 0.95 for a, b in zip(times, times[GLOBAL_PER_SECOND:], strict=False))
+    # never GLOBAL_PER_SECOND + 1 requests within one second (less 15 % for arrival jitter)
+    assert all(b - a >= 0.85 for a, b in zip(times, times[GLOBAL_PER_SECOND:], strict=False))
 
 
 def test_many_failures_at_once_become_one_summary(stack):

@@ -35,13 +35,14 @@ def test_the_full_stack_compose_file():
     for queue in QUEUE_NAMES:
         command = services[f"worker-{queue}"]["command"]
         assert command[command.index("-Q") + 1] == queue
-    assert {"db", "rabbitmq", "migrate", "web", "beat", "flower"} <= set(services)
+    assert {"db", "rabbitmq", "migrate", "web", "beat", "flower", "relay"} <= set(services)
+    assert services["relay"]["command"] == ["python", "manage.py", "outbox_relay"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "pro_platform", "beat"]
     assert services["rabbitmq"]["image"].endswith("-management")
 
     for name in ("db", "rabbitmq", "web"):
         assert services[name]["healthcheck"]["test"], name
-    for name in workers | {"web", "beat"}:
+    for name in workers | {"web", "beat", "relay"}:
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy", name
         assert depends["rabbitmq"]["condition"] == "service_healthy", name

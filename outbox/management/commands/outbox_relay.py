@@ -1,0 +1,60 @@
+import signal
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from services.queue import BrokerUnavailable, outbox_prune, outbox_relay_batch
+
+PRUNE_EVERY_SECONDS = 600
+
+
+class Command(BaseCommand):
+    help = "Publish outbox messages the after-commit fast path could not (broker down, process died)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="Relay what is due now, then exit.")
+        parser.add_argument("--batch-size", type=int, default=100)
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
+        parser.add_argument(
+            "--max-backoff", type=float, default=30.0, help="Longest wait while the broker is down."
+        )
+
+    def handle(
+        self, *args: Any, once: bool, batch_size: int, interval: float, max_backoff: float, **options: Any
+    ) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        backoff = interval
+        last_prune = 0.0
+        self.stdout.write("outbox relay started")
+        while not stopping:
+            close_old_connections()
+            try:
+                published = outbox_relay_batch(limit=batch_size)
+            except BrokerUnavailable as exc:
+                self.stderr.write(f"broker unavailable ({exc}); retrying in {backoff:.0f}s")
+                if once:
+                    raise SystemExit(1) from exc
+                time.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
+                continue
+            backoff = interval
+            if published:
+                self.stdout.write(f"published {published} outbox message(s)")
+            if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                outbox_prune(older_than=timedelta(hours=settings.OUTBOX_RETENTION_HOURS))
+                last_prune = time.monotonic()
+            if once and published < batch_size:
+                return
+            if published < batch_size:
+                time.sleep(interval)
