@@ -238,7 +238,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # --- Celery (seed 001, with the CELERY_ prefix) -----------------------------------
 # Queues, routes and priorities are declared in pro_platform/celery.py, not here.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# Short: a request's after-commit publish must give up fast on a dead broker (the outbox
+# relay publishes later); RabbitMQ on a local network answers in milliseconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publisher confirms: a publish returns only once RabbitMQ has taken the message.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "confirm_timeout": 5}
@@ -258,10 +260,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # instead of hanging the request that triggered it.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
 }
 # The transactional outbox (services/queue.py): the relay leaves a fresh message this
 # long to the after-commit fast path, and forgets published ones after the retention.
