@@ -243,10 +243,12 @@ def _error_text(exc: channels.DeliveryError) -> str:
 
 
 def notification_send(*, notification_id: int) -> str:
-    """Deliver a pending notification at most once; return its status afterwards.
+    """Deliver a pending notification once; return its status afterwards.
 
     The row stays locked while the message goes out, so a redelivered task or a
-    second worker waits and then finds it already sent. Raises TransientDeliveryError
+    second worker waits and then finds it already sent. (The one window for a second
+    copy: a worker killed after the provider accepted the message and before the
+    commit; the redelivered task then sends again.) Raises TransientDeliveryError
     (attempt recorded) for the caller to retry, and ratelimit.RateLimited when the
     channel's rate limit says to come back later (no attempt spent).
     """
