@@ -56,7 +56,10 @@ EVENT_ROUTES: dict[str, tuple[Route, ...]] = {
         Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),
         Route(Audience.SELLER, EMAIL_AND_TELEGRAM, Priority.SELLER, TASKS + "send_seller_notification"),
     ),
-    Event.ORDER_PAYMENT_FAILED: (Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
+    Event.ORDER_PAYMENT_FAILED: (
+        Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),
+        Route(Audience.SELLER, EMAIL_AND_TELEGRAM, Priority.SELLER, TASKS + "send_seller_notification"),
+    ),
     Event.ORDER_CANCELLED: (
         Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),
         Route(Audience.SELLER, EMAIL_AND_TELEGRAM, Priority.SELLER, TASKS + "send_seller_notification"),

@@ -71,7 +71,7 @@ def test_failure_marks_payment_failed_and_returns_the_stock(order):
     assert (order.status, order.payment.status, product.stock) == ("payment_failed", "failed", 5)
     callback.refresh_from_db()
     assert callback.result == f"order {order.pk} payment failed: card declined"
-    assert events(order, Event.ORDER_PAYMENT_FAILED) == [("customer", "email")]
+    assert events(order, Event.ORDER_PAYMENT_FAILED) == [("customer", "email"), ("seller", "email")]
 
 
 def test_processing_twice_applies_once(order):
