@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pika
 from aiosmtpd.controller import Controller
@@ -375,3 +376,33 @@ def telegram_server(**limits: float) -> Iterator[TelegramServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- Concurrency -----------------------------------------------------------------------------
+
+
+def run_concurrently(calls: list[Callable[[], Any]], timeout: float = 60.0) -> list[Any]:
+    """Run the calls in threads released at the same instant; return each result or exception.
+
+    Each thread closes its own database connection when done.
+    """
+    from django.db import connection
+
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            start.wait()
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results

@@ -1,8 +1,6 @@
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from orders.models import CallbackState, Order, OrderStatus, PaymentCallback
@@ -12,6 +10,7 @@ from services.webhooks import sign
 from tests import servers
 from tests.factories import ProductFactory
 from tests.payments import callback_body, post_callback
+from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -128,24 +127,7 @@ def test_a_callback_is_published_to_the_payments_queue_at_the_highest_priority(e
 def test_fifty_concurrent_copies_of_one_event_store_it_once(empty_queues, customer):
     order = order_create(customer=customer, items=[OrderLine(ProductFactory.create().pk, 1)])
     body = callback_body(order, event_id="evt_storm")
-    start = threading.Barrier(50)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def deliver() -> None:
-        try:
-            start.wait()
-            code = post_callback(Client(), body).status_code
-        finally:
-            connection.close()
-        with lock:
-            statuses.append(code)
-
-    threads = [threading.Thread(target=deliver) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    statuses = run_concurrently([lambda: post_callback(Client(), body).status_code] * 50)
 
     assert sorted(statuses) == [200] * 49 + [202]
     assert PaymentCallback.objects.filter(event_id="evt_storm").count() == 1

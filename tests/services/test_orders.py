@@ -1,8 +1,6 @@
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from notifications.models import Event, Notification
 from orders.models import Currency, Order, OrderItem, OrderStatus, PaymentStatus, Product
@@ -18,6 +16,7 @@ from services.exceptions import (
 )
 from services.orders import OrderLine, order_cancel, order_create
 from tests.factories import ProductFactory, SellerFactory, UserFactory
+from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -156,27 +155,18 @@ def test_someone_elses_order_cannot_be_cancelled(customer, product):
 def test_twenty_concurrent_orders_for_ten_items_sell_exactly_ten(empty_queues):
     product = ProductFactory.create(stock=10)
     customers = [UserFactory.create() for _ in range(20)]
-    start = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def buy(user):
-        try:
-            start.wait()
-            order_create(customer=user, items=[OrderLine(product.pk, 1)])
-            result = "ok"
-        except OutOfStock:
-            result = "out_of_stock"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        def attempt() -> str:
+            try:
+                order_create(customer=user, items=[OrderLine(product.pk, 1)])
+            except OutOfStock:
+                return "out_of_stock"
+            return "ok"
 
-    threads = [threading.Thread(target=buy, args=(user,)) for user in customers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+        return attempt
+
+    outcomes = run_concurrently([buy(user) for user in customers])
 
     assert sorted(outcomes) == ["ok"] * 10 + ["out_of_stock"] * 10
     product.refresh_from_db()

@@ -1,14 +1,13 @@
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from notifications.models import Audience, Event, Notification
 from orders.models import CallbackState, Order, OrderStatus, PaymentCallback, PaymentStatus, Product
 from services.orders import OrderLine, order_cancel, order_create
 from services.payments import CallbackData, payment_callback_process, payment_callback_receive
 from tests.factories import ProductFactory, UserFactory
+from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -154,21 +153,7 @@ def test_two_workers_processing_one_callback_apply_it_once(empty_queues, setting
     product = ProductFactory.create(stock=5)
     order = order_create(customer=UserFactory.create(), items=[OrderLine(product.pk, 1)])
     callback = receive(order, "evt_race")
-    start = threading.Barrier(8)
-    states: list[str] = []
-
-    def work() -> None:
-        try:
-            start.wait()
-            states.append(payment_callback_process(callback_id=callback.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    states = run_concurrently([lambda: payment_callback_process(callback_id=callback.pk)] * 8)
 
     assert states == ["applied"] * 8
     order.refresh_from_db()

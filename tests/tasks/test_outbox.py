@@ -3,12 +3,11 @@
 import os
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -18,6 +17,7 @@ from services.orders import OrderLine, order_create
 from services.queue import enqueue, outbox_prune, outbox_relay_batch
 from tests import servers
 from tests.factories import ProductFactory, UserFactory
+from tests.servers import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
 
@@ -117,24 +117,14 @@ def test_concurrent_relays_publish_each_message_once():
             task_id=f"relay-{n}",
         )
     age_outbox()
-    counts: list[int] = []
-    start = threading.Barrier(3)
 
-    def relay() -> None:
-        try:
-            start.wait()
-            total = 0
-            while published := outbox_relay_batch(limit=7):
-                total += published
-            counts.append(total)
-        finally:
-            connection.close()
+    def relay() -> int:
+        total = 0
+        while published := outbox_relay_batch(limit=7):
+            total += published
+        return total
 
-    threads = [threading.Thread(target=relay) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    counts = run_concurrently([relay] * 3)
 
     assert sum(counts) == 60
     wire = servers.drain("notifications")
