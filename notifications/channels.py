@@ -7,6 +7,7 @@ PermanentDeliveryError (another try would fail the same way).
 
 import smtplib
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import httpx
 from django.conf import settings
@@ -32,10 +33,19 @@ class Message:
     subject: str
     text: str
     html: str
+    key: str = ""  # the same for every attempt at one notification (e-mail: the Message-ID)
+
+
+def _message_id(key: str) -> str:
+    """A Message-ID that every attempt repeats, so a resend after a crash is the same e-mail
+    (mail systems show one message per Message-ID)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{key}@{domain}>"
 
 
 def send_email(recipient: str, message: Message) -> None:
-    email = EmailMultiAlternatives(message.subject, message.text, None, [recipient])
+    headers = {"Message-ID": _message_id(message.key)} if message.key else None
+    email = EmailMultiAlternatives(message.subject, message.text, None, [recipient], headers=headers)
     email.attach_alternative(message.html, "text/html")
     try:
         email.send(fail_silently=False)

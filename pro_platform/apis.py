@@ -1,6 +1,6 @@
 """Endpoints about the platform's machinery rather than a business domain."""
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pro_platform.exceptions import ServiceUnavailable, error_response
 from services.selectors.tasks import task_status_get
 
 
@@ -31,6 +32,9 @@ class TaskStatusApi(APIView):
 
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and database readiness for load balancers and compose healthchecks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return error_response(503, ServiceUnavailable.default_code, "The database is unreachable.")
     return JsonResponse({"status": "ok"})

@@ -3,6 +3,12 @@
 RabbitMQ delivers higher numbers first on a queue declared with x-max-priority.
 Payment callbacks get their own queue so a notification backlog never delays
 them; notifications share one queue and are ordered by message priority.
+
+What a worker rejects (an undecodable message, an unknown task) goes to the
+dead-letter exchange and its queue, from which the outbox relay moves it into
+the DeadLetter table the admin shows. What is only needed inside worker
+processes (the base task class, the consumer, a bootstep) lives in
+pro_platform/worker.py and is named here by path, so web processes never load it.
 """
 
 import logging
@@ -10,7 +16,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_failure, worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pro_platform.settings.base")
@@ -31,13 +37,23 @@ class Priority:
     PERIODIC = 2
 
 
+DEAD_LETTER_EXCHANGE = "dead_letters"
+# Not a task queue: no worker consumes it (a worker started without -Q consumes every
+# task queue, and would run poison messages again). The outbox relay drains it.
+DEAD_LETTERS = Queue(
+    "dead_letters",
+    Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
+    durable=True,
+)
+
+
 def _queue(name: str) -> Queue:
     return Queue(
         name,
         Exchange(name, type="direct", durable=True),
         routing_key=name,
         durable=True,
-        queue_arguments={"x-max-priority": MAX_PRIORITY},
+        queue_arguments={"x-max-priority": MAX_PRIORITY, "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE},
     )
 
 
@@ -68,7 +84,7 @@ def route_task(
     return {"queue": queue, "routing_key": queue, "priority": priority}
 
 
-app = Celery("pro_platform")
+app = Celery("pro_platform", task_cls="pro_platform.worker:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=QUEUES,
@@ -78,8 +94,33 @@ app.conf.update(
     task_queue_max_priority=MAX_PRIORITY,
     task_create_missing_queues=False,
     task_routes=(route_task,),
+    worker_consumer="pro_platform.worker:DeadLetteringConsumer",
 )
+app.steps["consumer"].add("pro_platform.worker:DeclareDeadLetters")
 app.autodiscover_tasks()
+
+
+@task_failure.connect
+def record_dead_letter(
+    sender: Any = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    kwargs: Any = None,
+    einfo: Any = None,
+    **extra: Any,
+) -> None:
+    """A task that failed for good (retries spent, an error nobody retries, a time limit)."""
+    from services.dead_letters import dead_letter_record_failure
+
+    dead_letter_record_failure(
+        task_name=getattr(sender, "name", str(sender)),
+        task_id=task_id or "",
+        kwargs=kwargs,
+        exception=exception,
+        traceback=str(einfo or ""),
+        retries=getattr(getattr(sender, "request", None), "retries", 0) or 0,
+        queue=(getattr(getattr(sender, "request", None), "delivery_info", None) or {}).get("routing_key", ""),
+    )
 
 
 @worker_init.connect

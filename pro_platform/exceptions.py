@@ -7,6 +7,7 @@ only here, to HTTP statuses.
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers, status
@@ -37,10 +38,21 @@ def as_api_exception(error: ServiceError) -> exceptions.APIException:
     raise TypeError(f"unmapped business error {type(error).__name__}")
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """The database went away mid-request; the transaction was rolled back, so retrying is safe."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is briefly unavailable; nothing was changed. Try again."
+    wait = 1  # Retry-After, seconds
+
+
 class ServiceAwareExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ServiceError):
             return as_api_exception(exc)
+        if isinstance(exc, OperationalError | InterfaceError):
+            return ServiceUnavailable()
         return super().convert_known_exceptions(exc)
 
 
@@ -55,7 +67,20 @@ class ConflictErrorResponseSerializer(serializers.Serializer):
     errors = ConflictErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors
 
 
-def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
+class ServiceUnavailableErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[ServiceUnavailable.default_code])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ServiceUnavailableResponseSerializer(serializers.Serializer):
+    """503: the database was unreachable; nothing was written. Retry after the Retry-After header."""
+
+    type = serializers.ChoiceField(choices=["server_error"])
+    errors = ServiceUnavailableErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors
+
+
+def error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     body = {
         "type": "client_error" if status_code < 500 else "server_error",
         "errors": [{"code": code, "detail": detail, "attr": None}],
@@ -65,16 +90,16 @@ def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django's 404 for URLs no view answers, in the API's error shape."""
-    return _error_response(404, "not_found", "Not found.")
+    return error_response(404, "not_found", "Not found.")
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return _error_response(500, "error", "Server Error (500)")
+    return error_response(500, "error", "Server Error (500)")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _error_response(400, "bad_request", "Bad request.")
+    return error_response(400, "bad_request", "Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _error_response(403, "permission_denied", "You do not have permission to perform this action.")
+    return error_response(403, "permission_denied", "You do not have permission to perform this action.")

@@ -1,5 +1,8 @@
 """Start-up checks that turn an unreachable database or broker into one clear line."""
 
+from typing import Any
+
+from amqp.exceptions import PreconditionFailed
 from django.conf import settings
 from django.db import connection
 from django.db.utils import OperationalError
@@ -44,3 +47,38 @@ def check_broker() -> str | None:
     except Exception as exc:  # kombu raises several unrelated types for "unreachable"
         return broker_unreachable_message(exc)
     return None
+
+
+def declare_broker_topology() -> list[str]:
+    """Declare the task queues and the dead-letter exchange and queue; return what was changed.
+
+    A queue declared by an older release with other arguments (before dead-lettering)
+    cannot be re-declared in place. An empty one is deleted and declared anew; one that
+    still holds messages is left alone and reported, for an operator to drain first.
+    """
+    from pro_platform.celery import DEAD_LETTERS, QUEUES
+
+    changed: list[str] = []
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
+        for queue in (DEAD_LETTERS, *QUEUES):
+            try:
+                queue(conn.channel()).declare()
+            except PreconditionFailed:
+                changed.append(_redeclare(conn, queue))
+    return changed
+
+
+def _redeclare(conn: Connection, queue: Any) -> str:
+    _, waiting, _ = queue(conn.channel()).queue_declare(passive=True)
+    if waiting:
+        raise BrokerTopologyError(
+            f"RabbitMQ queue {queue.name!r} was declared with other arguments by an older release and "
+            f"still holds {waiting} message(s); drain it with a worker of that release, then run again."
+        )
+    queue(conn.channel()).delete(if_empty=True)
+    queue(conn.channel()).declare()
+    return f"re-declared the empty queue {queue.name!r} with its current arguments"
+
+
+class BrokerTopologyError(Exception):
+    pass

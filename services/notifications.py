@@ -227,7 +227,7 @@ def render(notification: Notification) -> channels.Message:
         engines["django"].get_template("notifications/email.html").render({"subject": subject, "body": body})
     )
     text = body if notification.channel == Channel.EMAIL else f"{subject}\n\n{body}"
-    return channels.Message(subject=subject, text=text, html=html)
+    return channels.Message(subject=subject, text=text, html=html, key=f"notification-{notification.task_id}")
 
 
 def _respect_rate_limits(notification: Notification) -> None:

@@ -1,18 +1,26 @@
-"""The single door through which services start asynchronous work: a transactional outbox.
+"""The single door through which asynchronous work starts: a transactional outbox.
 
 `enqueue` writes an OutboxMessage in the caller's transaction. After the commit
 the message is published at once (with publisher confirms) and marked published:
 the fast path. If the broker is down, or the process dies between commit and
 publish, the row stays unpublished and `manage.py outbox_relay` publishes it
 later, so nothing the API acknowledged is lost. A message may then be published
-twice (fast path and relay racing): every task is idempotent and keyed by its
-task id. The queue a task goes to is decided by the router in
-pro_platform/celery.py, never here; a caller may only set the message priority.
+twice (fast path and relay racing, or a redelivery): every task is idempotent.
+
+A delay longer than OUTBOX_MAX_BROKER_DELAY_SECONDS is not handed to RabbitMQ as
+an ETA (a consumer would hold the message unacknowledged for that long, up to
+RabbitMQ's consumer_timeout): the row waits here and the relay publishes it
+shortly before it is due.
+
+The queue a task goes to is decided by the router in pro_platform/celery.py,
+never here; a caller may only set the message priority.
 """
 
 import logging
+import threading
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +32,7 @@ from pro_platform.celery import app
 
 logger = logging.getLogger(__name__)
 
-JsonKwargs = dict[str, str | int | float | bool | None]
+JsonKwargs = dict[str, Any]
 
 
 def new_task_id() -> str:
@@ -38,34 +46,72 @@ def enqueue(
     task_id: str | None = None,
     priority: int | None = None,
     countdown: float | None = None,
+    retries: int = 0,
 ) -> str:
     """Record `task_name(**kwargs)` in the outbox and publish it once the transaction commits."""
-    message = OutboxMessage.objects.create(
+    now = timezone.now()
+    eta = now + timedelta(seconds=countdown) if countdown else None
+    message = OutboxMessage(
         task_name=task_name,
         kwargs=kwargs,
         task_id=task_id or new_task_id(),
         priority=priority,
-        countdown=countdown,
+        retries=retries,
+        eta=eta,
     )
+    if not settings.OUTBOX_ENABLED:  # the control for measurements: publish on commit, keep nothing
+        transaction.on_commit(lambda: _send(message))
+        return message.task_id
+    max_hold = timedelta(seconds=settings.OUTBOX_MAX_BROKER_DELAY_SECONDS)
+    if eta is not None and eta - now > max_hold:  # a long delay: the relay publishes it when due
+        message.available_at = eta - max_hold
+        message.save()
+        return message.task_id
+    message.available_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    message.save()
     transaction.on_commit(lambda: _publish_after_commit(message))
     return message.task_id
 
 
 def _send(message: OutboxMessage) -> None:
-    options: dict[str, Any] = {"task_id": message.task_id}
+    options: dict[str, Any] = {"task_id": message.task_id, "retries": message.retries}
     if message.priority is not None:
         options["priority"] = message.priority
-    if message.countdown is not None:
-        options["countdown"] = message.countdown
+    if message.eta is not None and message.eta > timezone.now():
+        options["eta"] = message.eta
     app.send_task(message.task_name, kwargs=message.kwargs, **options)
+
+
+class _BrokerDownPause:
+    """After a failed publish, leave new messages to the relay for a few seconds.
+
+    Requests made while RabbitMQ is down then spend no time on it at all.
+    """
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def active(self) -> bool:
+        return time.monotonic() < self._until
+
+    def start(self) -> None:
+        with self._lock:
+            self._until = time.monotonic() + settings.OUTBOX_FAST_PATH_PAUSE_SECONDS
+
+
+broker_down = _BrokerDownPause()
 
 
 def _publish_after_commit(message: OutboxMessage) -> None:
     # The rows are committed whatever happens here: a failed publish is left to the relay
     # and the request that caused it still succeeds.
+    if broker_down.active():
+        return
     try:
         _send(message)
     except Exception as exc:
+        broker_down.start()
         logger.warning(
             "could not publish %s[%s] now (%s); the outbox relay will",
             message.task_name,
@@ -80,22 +126,22 @@ class BrokerUnavailable(Exception):
     pass
 
 
-def outbox_relay_batch(*, limit: int = 100) -> int:
-    """Publish up to `limit` messages the fast path left behind; return how many were published.
+def outbox_relay_batch(*, limit: int = 100, now: datetime | None = None) -> int:
+    """Publish up to `limit` due messages the fast path left behind; return how many were published.
 
-    Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays share the work;
-    only rows older than OUTBOX_RELAY_GRACE_SECONDS are taken, which leaves the fast
-    path its time. Raises BrokerUnavailable (after keeping what was published) for
-    the caller to back off.
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays share the work.
+    A row is due from its `available_at`: OUTBOX_RELAY_GRACE_SECONDS after it was
+    written (the fast path's time), or shortly before its ETA for a long delay.
+    Raises BrokerUnavailable (after keeping what was published) for the caller to back off.
     """
-    grace = timezone.now() - timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    now = now or timezone.now()
     published = 0
     failure: Exception | None = None
     with transaction.atomic():
         batch = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(published_at=None, created_at__lt=grace)
-            .order_by("id")[:limit]
+            .filter(published_at=None, available_at__lte=now)
+            .order_by("available_at", "id")[:limit]
         )
         for message in batch:
             message.attempts += 1

@@ -124,22 +124,18 @@ def amqp_channel() -> Iterator[pika.adapters.blocking_connection.BlockingChannel
 
 
 def declare_queues() -> None:
-    """Declare the app's queues exactly as Celery does (same arguments)."""
-    from pro_platform.celery import QUEUES
+    """Declare the app's queues and the dead-letter queue, as `manage.py check_services` does."""
+    from pro_platform.preflight import declare_broker_topology
 
-    with amqp_channel() as channel:
-        for q in QUEUES:
-            channel.exchange_declare(q.exchange.name, exchange_type=q.exchange.type, durable=True)
-            channel.queue_declare(q.name, durable=True, arguments=q.queue_arguments)
-            channel.queue_bind(q.name, q.exchange.name, routing_key=q.routing_key)
+    declare_broker_topology()
 
 
 def purge_queues() -> None:
-    from pro_platform.celery import QUEUE_NAMES
+    from pro_platform.celery import DEAD_LETTERS, QUEUE_NAMES
 
     declare_queues()
     with amqp_channel() as channel:
-        for name in QUEUE_NAMES:
+        for name in (*QUEUE_NAMES, DEAD_LETTERS.name):
             channel.queue_purge(name)
 
 

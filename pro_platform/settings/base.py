@@ -184,7 +184,8 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "pro_platform.exceptions.ServiceAwareExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500", "503"],
+    "ERROR_SCHEMAS": {"503": "pro_platform.exceptions.ServiceUnavailableResponseSerializer"},
 }
 
 SIMPLE_JWT = {
@@ -243,7 +244,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publisher confirms: a publish returns only once RabbitMQ has taken the message.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "confirm_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "confirm_timeout": 2}
 CELERY_BROKER_POOL_LIMIT = env.int("CELERY_BROKER_POOL_LIMIT", default=10)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -253,9 +254,15 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TRACK_STARTED = True
+# Acknowledge after the task ran, and put the message back if its process died, so a
+# killed worker loses nothing; every task is idempotent for that reason. Messages are
+# persistent (on disk in RabbitMQ) and prefetch is one, so priorities hold.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A dead TCP connection to RabbitMQ is noticed within about two heartbeats.
+CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=30)
 # A publish on a dead broker gives up after a bounded number of quick retries
 # instead of hanging the request that triggered it.
 CELERY_TASK_PUBLISH_RETRY = True
@@ -269,6 +276,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # long to the after-commit fast path, and forgets published ones after the retention.
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=5.0)
 OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=24)
+# A longer delay is kept in the outbox and published when due, never held by a consumer
+# as an unacknowledged ETA message (RabbitMQ closes channels past its consumer_timeout).
+OUTBOX_MAX_BROKER_DELAY_SECONDS = env.float("OUTBOX_MAX_BROKER_DELAY_SECONDS", default=10.0)
+# After a failed publish, requests leave their messages to the relay for this long.
+OUTBOX_FAST_PATH_PAUSE_SECONDS = env.float("OUTBOX_FAST_PATH_PAUSE_SECONDS", default=2.0)
+# Off only for measurements (the control run of the fault-injection suite, benchmarks):
+# messages are then published on commit and nothing is kept, so an outage loses them.
+OUTBOX_ENABLED = env.bool("OUTBOX_ENABLED", default=True)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))

@@ -22,11 +22,9 @@ from tests.servers import run_concurrently
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
 
 
-def age_outbox(seconds: float = 60) -> None:
-    """Make every unpublished message old enough for the relay to take it."""
-    OutboxMessage.objects.filter(published_at=None).update(
-        created_at=timezone.now() - timedelta(seconds=seconds)
-    )
+def age_outbox() -> None:
+    """Make every unpublished message due for the relay now."""
+    OutboxMessage.objects.filter(published_at=None).update(available_at=timezone.now())
 
 
 def test_a_committed_enqueue_is_published_at_once_and_marked():

@@ -33,13 +33,18 @@ def test_a_committed_order_publishes_its_notifications_with_their_priorities():
     assert all(servers.queue_depth(name) == 0 for name in ("payments", "default", "periodic"))
 
 
-def test_queues_are_durable_and_prioritised():
+def test_queues_are_durable_prioritised_and_dead_lettered():
     from pro_platform.celery import MAX_PRIORITY, QUEUES
 
     with servers.amqp_channel() as channel:
         for queue in QUEUES:
-            # A passive declare with different arguments would fail: these are the live ones.
-            channel.queue_declare(queue.name, durable=True, arguments={"x-max-priority": MAX_PRIORITY})
+            # A declare with different arguments would fail: these are the live ones.
+            channel.queue_declare(
+                queue.name,
+                durable=True,
+                arguments={"x-max-priority": MAX_PRIORITY, "x-dead-letter-exchange": "dead_letters"},
+            )
+        channel.queue_declare("dead_letters", durable=True)
     assert {q.name for q in QUEUES} == {"payments", "notifications", "default", "periodic"}
 
 

@@ -5,22 +5,26 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
-from services.queue import BrokerUnavailable, outbox_prune, outbox_relay_batch
+from services.dead_letters import dead_letters_collect
+from services.queue import outbox_prune, outbox_relay_batch
 
 PRUNE_EVERY_SECONDS = 600
 
 
 class Command(BaseCommand):
-    help = "Publish outbox messages the after-commit fast path could not (broker down, process died)."
+    help = (
+        "Publish outbox messages the after-commit fast path could not (broker down, process died) "
+        "or that are due after a long delay, and move dead-lettered messages into the DeadLetter table."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Relay what is due now, then exit.")
         parser.add_argument("--batch-size", type=int, default=100)
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
         parser.add_argument(
-            "--max-backoff", type=float, default=30.0, help="Longest wait while the broker is down."
+            "--max-backoff", type=float, default=10.0, help="Longest wait while broker or database is down."
         )
 
     def handle(
@@ -41,16 +45,21 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 published = outbox_relay_batch(limit=batch_size)
-            except BrokerUnavailable as exc:
-                self.stderr.write(f"broker unavailable ({exc}); retrying in {backoff:.0f}s")
+                dead = dead_letters_collect(limit=batch_size)
+            except Exception as exc:  # broker or database down: kombu's errors share no base class
+                what = "database" if isinstance(exc, DatabaseError) else "broker"
+                self.stderr.write(
+                    f"{what} unavailable ({type(exc).__name__}: {exc}); retrying in {backoff:.1f}s"
+                )
                 if once:
                     raise SystemExit(1) from exc
+                connection.close()  # never reuse a broken database connection
                 time.sleep(backoff)
                 backoff = min(backoff * 2, max_backoff)
                 continue
             backoff = interval
-            if published:
-                self.stdout.write(f"published {published} outbox message(s)")
+            if published or dead:
+                self.stdout.write(f"published {published} outbox message(s), collected {dead} dead letter(s)")
             if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 outbox_prune(older_than=timedelta(hours=settings.OUTBOX_RETENTION_HOURS))
                 last_prune = time.monotonic()

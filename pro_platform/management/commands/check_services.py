@@ -3,11 +3,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from pro_platform.preflight import check_broker, check_database
+from pro_platform.preflight import BrokerTopologyError, check_broker, check_database, declare_broker_topology
 
 
 class Command(BaseCommand):
-    help = "Check that PostgreSQL and RabbitMQ can be reached; one line per problem."
+    help = (
+        "Check that PostgreSQL and RabbitMQ can be reached (one line per problem), "
+        "then declare the RabbitMQ queues and the dead-letter queue."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -20,6 +23,11 @@ class Command(BaseCommand):
         problems = [p for p in (check_database(), check_broker()) if p]
         if problems:
             raise CommandError("\n".join(problems))
+        try:
+            for change in declare_broker_topology():
+                self.stdout.write(change)
+        except BrokerTopologyError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write("PostgreSQL and RabbitMQ are reachable.")
 
     def _create_database_if_missing(self) -> None:
