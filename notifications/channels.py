@@ -36,7 +36,7 @@ class Message:
     key: str = ""  # the same for every attempt at one notification (e-mail: the Message-ID)
 
 
-def _message_id(key: str) -> str:
+def message_id(key: str) -> str:
     """A Message-ID that every attempt repeats, so a resend after a crash is the same e-mail
     (mail systems show one message per Message-ID)."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
@@ -44,7 +44,7 @@ def _message_id(key: str) -> str:
 
 
 def send_email(recipient: str, message: Message) -> None:
-    headers = {"Message-ID": _message_id(message.key)} if message.key else None
+    headers = {"Message-ID": message_id(message.key)} if message.key else None
     email = EmailMultiAlternatives(message.subject, message.text, None, [recipient], headers=headers)
     email.attach_alternative(message.html, "text/html")
     try:

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pika
 from aiosmtpd.controller import Controller
 from django.conf import settings
@@ -55,16 +57,21 @@ class SmtpSink:
     """An aiosmtpd handler that keeps every message it accepts."""
 
     received: "queue.Queue[ReceivedMail]" = field(default_factory=queue.Queue)
+    accepted: list[ReceivedMail] = field(default_factory=list)  # everything, for counting
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.received.put(
-            ReceivedMail(
-                sender=envelope.mail_from,  # type: ignore[attr-defined]
-                recipients=list(envelope.rcpt_tos),  # type: ignore[attr-defined]
-                message=message_from_bytes(envelope.content),  # type: ignore[attr-defined]
-            )
+        mail = ReceivedMail(
+            sender=envelope.mail_from,  # type: ignore[attr-defined]
+            recipients=list(envelope.rcpt_tos),  # type: ignore[attr-defined]
+            message=message_from_bytes(envelope.content),  # type: ignore[attr-defined]
         )
+        self.accepted.append(mail)
+        self.received.put(mail)
         return "250 Message accepted for delivery"
+
+    def message_ids(self) -> Counter[str]:
+        """How many times each Message-ID was accepted."""
+        return Counter(str(mail.message["Message-ID"]).strip() for mail in list(self.accepted))
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[ReceivedMail]:
         mails: list[ReceivedMail] = []
@@ -81,9 +88,9 @@ class SmtpSink:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[SmtpSink, int]]:
+def smtp_server(port: int | None = None) -> Iterator[tuple[SmtpSink, int]]:
     sink = SmtpSink()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -163,26 +170,88 @@ def drain(name: str) -> list[WireMessage]:
             messages.append(WireMessage(props.headers.get("task"), props.priority, props.headers, body))
 
 
-# --- Celery worker -------------------------------------------------------------------
+# --- Processes: Celery workers, the web server, the outbox relay -----------------------------
 
 
-class WorkerProcess:
-    """`celery -A pro_platform worker` in a child process, on the test database and vhost."""
+def test_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: the test settings, database and vhost."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "pro_platform.settings.test", **extra}
 
-    def __init__(self, queues: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None):
-        self.queues = queues
-        self.concurrency = concurrency
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "pro_platform.settings.test",
-            **(extra_env or {}),
-        }
+
+class ChildProcess:
+    """A process of the product (worker, web server, relay) started by a test.
+
+    Its output is collected; it counts as started once a line contains `ready`.
+    It runs in a session of its own, so `kill()` takes its children with it.
+    """
+
+    ready_marker = ""
+
+    def __init__(self, argv: list[str], *, extra_env: dict[str, str] | None = None) -> None:
+        self.argv = argv
+        self.env = test_env(**(extra_env or {}))
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self._ready = threading.Event()
 
-    def start(self, timeout: float = 60.0) -> "WorkerProcess":
+    def start(self, timeout: float = 60.0) -> "ChildProcess":
+        self._ready.clear()
         self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise RuntimeError(f"{self.argv[:4]} did not become ready:\n" + "".join(self.output[-50:]))
+        return self
+
+    def _pump(self, process: "subprocess.Popen[str]") -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line)
+            if self.ready_marker in line:
+                self._ready.set()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Graceful: SIGTERM (a worker finishes its current task), then SIGKILL after `timeout`."""
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the process and every process it started, at once."""
+        if self.process is None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+class WorkerProcess(ChildProcess):
+    """`celery -A pro_platform worker` on the test database and vhost."""
+
+    ready_marker = " ready."
+
+    def __init__(self, queues: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None):
+        self.queues = queues
+        super().__init__(
             [
                 sys.executable,
                 "-m",
@@ -191,9 +260,9 @@ class WorkerProcess:
                 "pro_platform",
                 "worker",
                 "-Q",
-                self.queues,
+                queues,
                 "-c",
-                str(self.concurrency),
+                str(concurrency),
                 "-n",
                 f"test-{os.getpid()}-{id(self)}@%h",
                 "--without-gossip",
@@ -201,38 +270,158 @@ class WorkerProcess:
                 "-l",
                 "INFO",
             ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            extra_env=extra_env,
         )
-        threading.Thread(target=self._pump, daemon=True).start()
-        if not self._ready.wait(timeout):
+
+    def pool_pids(self) -> list[int]:
+        """The prefork pool's processes (the ones that run tasks)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
+
+
+class RelayProcess(ChildProcess):
+    """`manage.py outbox_relay`, polling fast and backing off briefly, as a test wants."""
+
+    ready_marker = "outbox relay started"
+
+    def __init__(self, *, extra_env: dict[str, str] | None = None) -> None:
+        super().__init__(
+            [sys.executable, "manage.py", "outbox_relay", "--interval", "0.2", "--max-backoff", "1"],
+            extra_env={"OUTBOX_RELAY_GRACE_SECONDS": "1", **(extra_env or {})},
+        )
+
+
+class WebServer(ChildProcess):
+    """gunicorn serving the API (`wsgi_app` lets a test wrap it), with gunicorn.conf.py."""
+
+    ready_marker = "Booting worker"
+
+    def __init__(
+        self,
+        *,
+        wsgi_app: str = "pro_platform.wsgi:application",
+        workers: int = 2,
+        threads: int = 4,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "gunicorn", wsgi_app, "-c", "gunicorn.conf.py"],
+            extra_env={
+                "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                "GUNICORN_WORKERS": str(workers),
+                "GUNICORN_THREADS": str(threads),
+                **(extra_env or {}),
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> "WebServer":
+        super().start(timeout)
+        if not wait_until(self._healthy, timeout):
             self.stop()
-            raise RuntimeError("worker did not become ready:\n" + "".join(self.output[-50:]))
+            raise RuntimeError("web server not healthy:\n" + self.log()[-3000:])
         return self
 
-    def _pump(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            if " ready." in line:
-                self._ready.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # warm shutdown: finish the current task
+    def _healthy(self) -> bool:
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
-    def log(self) -> str:
-        return "".join(self.output)
+
+@contextmanager
+def running(*processes: ChildProcess) -> Iterator[None]:
+    """Start the processes in order; stop them all at the end, whatever happened."""
+    try:
+        for process in processes:
+            process.start()
+        yield
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+
+# --- A TCP proxy a test can cut ------------------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:`port` to an upstream server until cut.
+
+    `cut()` drops every open connection and refuses new ones (the port is closed), as
+    an unreachable server would; `restore()` listens again on the same port.
+    """
+
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.port = free_port()
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._listening = threading.Event()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> "TcpProxy":
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.settimeout(0.1)
+        self._listener = listener
+        self._listening.set()
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def cut(self) -> None:
+        self._listening.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for sock in self._sockets:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._sockets.clear()
+
+    restore = start
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listening.is_set() and self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            client.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self.cut()
 
 
 # --- Telegram Bot API ----------------------------------------------------------------------

@@ -1,0 +1,151 @@
+"""The fault-injection suite's shared parts: the shop it sells from, the load, and the oracle.
+
+The oracle: every order the API acknowledged (201) has all of its side effects,
+each exactly once. For e-mail that is one accepted message per notification,
+counted by its Message-ID at a real SMTP server.
+"""
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from accounts.models import User
+from notifications.channels import message_id
+from notifications.models import Channel, Notification
+from orders.models import Product
+from services.notifications import render
+from tests import servers
+from tests.conftest import bearer
+from tests.factories import ProductFactory, SellerFactory, UserFactory
+
+
+@dataclass(frozen=True)
+class Shop:
+    customer: User
+    products: tuple[Product, Product]
+
+    @property
+    def authorization(self) -> str:
+        return bearer(self.customer)
+
+    def order_body(self) -> dict:
+        return {"items": [{"product_id": p.pk, "quantity": 1} for p in self.products]}
+
+
+@pytest.fixture
+def shop(db: None) -> Shop:
+    """A customer and two products of one seller: an order e-mails the customer and the seller."""
+    seller = SellerFactory.create()
+    stock = 10_000
+    return Shop(
+        customer=UserFactory.create(),
+        products=(
+            ProductFactory.create(seller=seller, stock=stock),
+            ProductFactory.create(seller=seller, stock=stock),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict
+    seconds: float
+
+
+def post_order(client: httpx.Client, shop: Shop) -> Reply:
+    started = time.monotonic()
+    try:
+        response = client.post(
+            "/api/v1/orders/", json=shop.order_body(), headers={"Authorization": shop.authorization}
+        )
+    except httpx.HTTPError as exc:  # the server died mid-request: no answer at all
+        return Reply(0, {"error": repr(exc)}, time.monotonic() - started)
+    return Reply(response.status_code, response.json(), time.monotonic() - started)
+
+
+def place_orders(
+    base_url: str, shop: Shop, count: int, *, clients: int = 8, spread: float = 0.0
+) -> list[Reply]:
+    """POST `count` orders from `clients` concurrent clients, spread evenly over `spread` seconds."""
+    start = time.monotonic()
+
+    def place(index: int, client: httpx.Client) -> Reply:
+        time.sleep(max(0.0, start + spread * index / count - time.monotonic()))
+        return post_order(client, shop)
+
+    limits = httpx.Limits(max_connections=clients)
+    with (
+        httpx.Client(base_url=base_url, timeout=30, limits=limits) as client,
+        ThreadPoolExecutor(clients) as pool,
+    ):
+        return list(pool.map(lambda i: place(i, client), range(count)))
+
+
+def acknowledged(replies: Iterable[Reply]) -> list[int]:
+    return [reply.body["id"] for reply in replies if reply.status == 201]
+
+
+def expected_emails(order_ids: Iterable[int]) -> set[str]:
+    """The Message-ID of every e-mail these orders call for."""
+    notifications = Notification.objects.filter(order_id__in=list(order_ids), channel=Channel.EMAIL)
+    return {message_id(render(n).key) for n in notifications}
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    expected: set[str]
+    accepted: Counter[str]
+    seconds: float
+
+    @property
+    def missing(self) -> set[str]:
+        return self.expected - set(self.accepted)
+
+    @property
+    def duplicated(self) -> dict[str, int]:
+        return {key: n for key, n in self.accepted.items() if key in self.expected and n > 1}
+
+    @property
+    def copies(self) -> int:
+        """Accepted messages beyond the first of each."""
+        return sum(n - 1 for n in self.duplicated.values())
+
+
+def await_deliveries(sink: servers.SmtpSink, expected: set[str], timeout: float = 120.0) -> Deliveries:
+    """Wait until every expected e-mail was accepted (or `timeout`), then a little more for copies."""
+    started = time.monotonic()
+    servers.wait_until(lambda: expected <= set(sink.message_ids()), timeout)
+    seconds = time.monotonic() - started
+    time.sleep(1.0)  # a duplicate would arrive right behind its original
+    return Deliveries(expected, sink.message_ids(), seconds)
+
+
+def latency_figures(replies: list[Reply]) -> str:
+    ms = sorted(reply.seconds * 1000 for reply in replies)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return f"p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
+
+
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str]):
+    """Print a scenario's figures into the test log, even when output is captured."""
+
+    def write(title: str, **figures: object) -> None:
+        with capsys.disabled():
+            print(
+                f"\n[reliability] {title}: "
+                + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.items())
+            )
+
+    return write
+
+
+def broker_url_via(port: int) -> str:
+    return f"amqp://guest:guest@127.0.0.1:{port}/{servers.test_vhost()}"
