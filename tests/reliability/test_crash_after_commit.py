@@ -28,9 +28,7 @@ def crash_after_commit(shop, *, outbox: bool, wait: float):
             (reply,) = place_orders(web.url, shop, 1, clients=1)
             order = Order.objects.get(customer=shop.customer)
             deliveries = await_deliveries(mailbox, expected_emails([order.pk]), timeout=wait)
-            assert (
-                "Worker (pid:" in web.log() and "was sent SIGKILL" in web.log() or "SIGKILL" in web.log()
-            ), web.log()[-2000:]
+            assert "was sent SIGKILL" in web.log(), web.log()[-2000:]  # gunicorn saw its worker die
     return reply, order, deliveries
 
 
@@ -50,7 +48,7 @@ def test_an_order_committed_by_a_process_that_died_before_publishing_is_confirme
 
 
 def test_control_without_the_outbox_a_crash_after_commit_loses_the_emails(shop, report):
-    reply, order, deliveries = crash_after_commit(shop, outbox=False, wait=10)
+    reply, _, deliveries = crash_after_commit(shop, outbox=False, wait=10)
 
     assert reply.status == 0
     assert len(deliveries.expected) == 2
