@@ -140,7 +140,8 @@ def _rejection_reason(headers: dict[str, Any], task_id: str, decode_error: str) 
 
 
 def _describe(message: Message, headers: dict[str, Any]) -> str:
-    body = message.body.decode(errors="replace") if isinstance(message.body, bytes) else str(message.body)
+    raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    body = raw.decode(errors="backslashreplace").replace("\x00", "\\x00")  # PostgreSQL text holds no NUL
     properties = {"content_type": message.content_type, "content_encoding": message.content_encoding}
     return json.dumps({"properties": properties, "headers": headers}, default=str) + "\n\n" + body
 

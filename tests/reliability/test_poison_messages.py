@@ -1,0 +1,95 @@
+"""Scenario 5: malformed messages published straight to a queue with pika.
+
+Each must end in the dead-letter store with its reason, and the worker must keep
+consuming: an order placed afterwards is still confirmed.
+"""
+
+import json
+import uuid
+
+import pika
+import pytest
+
+from orders.models import Order
+from outbox.models import DeadLetter, DeadLetterSource
+from services.dead_letters import dead_letters_collect
+from tests import servers
+from tests.reliability.conftest import await_deliveries, expected_emails, place_orders
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+SEND = "notifications.tasks.send_notification"
+
+
+def task_message(task: str, body: bytes, content_type: str = "application/json") -> tuple[dict, bytes, str]:
+    return {"task": task, "id": str(uuid.uuid4()), "retries": 0}, body, content_type
+
+
+POISON = {
+    "not a task message": ({}, b"\x00\xff garbage", "application/octet-stream"),
+    "invalid JSON": task_message(SEND, b'[[], {"notification_id": '),
+    "unknown task": task_message("somewhere.tasks.unheard_of", json.dumps([[], {"x": 1}, {}]).encode()),
+    "pickle": task_message(SEND, b"\x80\x04K\x01.", "application/x-python-serialize"),
+    "wrong arguments": task_message(SEND, json.dumps([[], {"order": 1}, {}]).encode()),
+}
+
+
+def publish_raw(headers: dict, body: bytes, content_type: str) -> None:
+    with servers.amqp_channel() as channel:
+        channel.basic_publish(
+            "notifications",
+            "notifications",
+            body,
+            pika.BasicProperties(content_type=content_type, headers=headers, delivery_mode=2),
+        )
+
+
+def test_poison_messages_are_dead_lettered_with_their_reason_and_the_worker_keeps_going(
+    shop, empty_queues, report
+):
+    with servers.smtp_server() as (mailbox, smtp_port):
+        worker = servers.WorkerProcess(
+            "notifications", extra_env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
+        )
+        web = servers.WebServer(workers=1)
+        with servers.running(worker, web):
+            for headers, body, content_type in POISON.values():
+                publish_raw(headers, body, content_type)
+            assert servers.wait_until(lambda: servers.queue_depth("notifications") == 0, timeout=30)
+
+            (reply,) = place_orders(web.url, shop, 1, clients=1)
+            deliveries = await_deliveries(mailbox, expected_emails([reply.body["id"]]), timeout=30)
+            assert worker.alive(), worker.log()[-3000:]
+            worker_log = worker.log()
+
+    assert reply.status == 201
+    assert deliveries.missing == set()
+    assert Order.objects.count() == 1
+    assert servers.wait_until(lambda: servers.queue_depth("dead_letters") == 4, timeout=10)
+    assert dead_letters_collect() == 4
+    assert servers.queue_depth("dead_letters") == 0
+
+    by_task_id = {str(headers.get("id", "")): name for name, (headers, _, _) in POISON.items()}
+    reasons = {by_task_id[d.task_id]: d for d in DeadLetter.objects.all()}
+    assert set(reasons) == set(POISON)
+    assert reasons["not a task message"].reason.startswith("not a Celery task message")
+    assert reasons["invalid JSON"].reason.startswith("the body is not valid JSON")
+    assert reasons["unknown task"].reason == "NotRegistered: somewhere.tasks.unheard_of"
+    assert reasons["unknown task"].kwargs == {"x": 1}
+    assert (
+        reasons["pickle"].reason
+        == "content type 'application/x-python-serialize' is not accepted (JSON only)"
+    )
+    wrong = reasons["wrong arguments"]
+    assert wrong.source == DeadLetterSource.TASK  # recorded by the task's failure, with its traceback
+    assert wrong.reason.startswith("TypeError:")
+    assert "Traceback" in wrong.detail
+    assert {d.source for d in reasons.values() if d is not wrong} == {DeadLetterSource.BROKER}
+    assert "garbage" in reasons["not a task message"].detail
+    assert worker_log.count("dead-lettered") >= 1
+    report(
+        "scenario 5, poison messages",
+        published=len(POISON),
+        dead_letters=", ".join(f"{name}: {d.reason[:60]}" for name, d in reasons.items()),
+        worker="alive, confirmed the next order",
+    )
