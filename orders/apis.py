@@ -3,6 +3,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +45,30 @@ from .serializers import (
 CONFLICT = OpenApiResponse(
     ConflictErrorResponseSerializer, description="The current state does not allow it."
 )
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string up to 64 characters, new for each order. Sending the same request "
+        "again with the same key (after a timeout or a 503) returns the order placed the first "
+        "time instead of placing another; the same key with other items is 409 idempotency_key_reused."
+    ),
+)
+MAX_IDEMPOTENCY_KEY_LENGTH = 64
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise ValidationError(
+            {
+                "idempotency_key": [
+                    ErrorDetail(f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", code="max_length")
+                ]
+            }
+        )
+    return key
 
 
 @extend_schema(tags=["products"])
@@ -92,6 +117,7 @@ class ProductDetailApi(generics.RetrieveAPIView):
     [DuplicateProduct.code, ProductUnavailable.code], field_name="items.INDEX.product_id", methods=["post"]
 )
 @extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
+@extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class OrderListCreateApi(generics.ListAPIView):
     """The caller's own orders, newest first."""
 
@@ -107,6 +133,7 @@ class OrderListCreateApi(generics.ListAPIView):
 
     @extend_schema(
         request=OrderCreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: OrderOutputSerializer, 409: CONFLICT},
     )
     def post(self, request: Request) -> Response:
@@ -116,6 +143,7 @@ class OrderListCreateApi(generics.ListAPIView):
         order = order_create(
             customer=request_user(request),
             items=[OrderLine(**line) for line in serializer.validated_data["items"]],
+            idempotency_key=idempotency_key(request),
         )
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
 

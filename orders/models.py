@@ -77,12 +77,22 @@ class Order(models.Model):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
+    idempotency_key = models.CharField(
+        max_length=64, blank=True, help_text="The client's Idempotency-Key: a retry returns this order."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=("customer", "-created_at")), models.Index(fields=("status",))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("customer", "idempotency_key"),
+                condition=~models.Q(idempotency_key=""),
+                name="order_idempotency_key_per_customer",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"order #{self.pk} ({self.status})"

@@ -39,11 +39,16 @@ def as_api_exception(error: ServiceError) -> exceptions.APIException:
 
 
 class ServiceUnavailable(exceptions.APIException):
-    """The database went away mid-request; the transaction was rolled back, so retrying is safe."""
+    """The database went away mid-request.
+
+    Almost always the transaction was rolled back; if the connection died during the
+    commit itself it may have gone through, which is why POST /orders/ takes an
+    Idempotency-Key: the retry then returns the order instead of placing another.
+    """
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "service_unavailable"
-    default_detail = "The service is briefly unavailable; nothing was changed. Try again."
+    default_detail = "The service is briefly unavailable. Try again (with the same Idempotency-Key)."
     wait = 1  # Retry-After, seconds
 
 

@@ -62,3 +62,8 @@ class OutOfStock(Conflict):
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     message = "The order cannot move to that status from its current one."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for an order with other items."

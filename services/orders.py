@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import User
@@ -13,6 +13,7 @@ from orders.models import Order, OrderItem, OrderPaymentDetails, OrderStatus, Pa
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
+    IdempotencyKeyReused,
     InvalidTransition,
     MixedCurrencies,
     NotFound,
@@ -29,13 +30,39 @@ class OrderLine:
     quantity: int
 
 
-@transaction.atomic
-def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
+def order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key: str = "") -> Order:
     """Reserve stock for `items` and create the order, all or nothing.
 
-    Products are locked in id order, so two orders sharing products always take
-    their locks in the same order and cannot deadlock.
+    With an `idempotency_key` (the client's Idempotency-Key header), placing the same
+    order again returns the first one instead of a second: a client that lost the
+    answer (a timeout, a 503 whose commit did go through) retries safely. The same key
+    for different items is refused.
     """
+    if idempotency_key and (placed := _order_for_key(customer, idempotency_key, items)):
+        return placed
+    try:
+        return _order_create(customer=customer, items=items, idempotency_key=idempotency_key)
+    except IntegrityError:
+        # A concurrent request with the same key committed first; this one rolled back whole.
+        if idempotency_key and (placed := _order_for_key(customer, idempotency_key, items)):
+            return placed
+        raise
+
+
+def _order_for_key(customer: User, idempotency_key: str, items: Sequence[OrderLine]) -> Order | None:
+    order = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if order is None:
+        return None
+    placed = dict(order.items.values_list("product_id", "quantity"))
+    if placed != {line.product_id: line.quantity for line in items}:
+        raise IdempotencyKeyReused(field="idempotency_key")
+    return order_get(user=customer, order_id=order.pk)
+
+
+@transaction.atomic
+def _order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key: str) -> Order:
+    """Products are locked in id order, so two orders sharing products always take
+    their locks in the same order and cannot deadlock."""
     if not items:
         raise EmptyOrder(field="items")
     position: dict[int, int] = {}
@@ -69,7 +96,9 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
     Product.objects.bulk_update(products.values(), ["stock"])
 
     total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
-    order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
+    order = Order.objects.create(
+        customer=customer, total=total, currency=currencies.pop(), idempotency_key=idempotency_key
+    )
     OrderItem.objects.bulk_create(
         OrderItem(
             order=order,

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
@@ -104,8 +104,9 @@ broker_down = _BrokerDownPause()
 
 
 def _publish_after_commit(message: OutboxMessage) -> None:
-    # The rows are committed whatever happens here: a failed publish is left to the relay
-    # and the request that caused it still succeeds.
+    # The rows are committed whatever happens here, so nothing may fail the request that
+    # caused it: a failed publish is left to the relay, and so is a message published
+    # but not marked (the relay publishes it again; tasks are idempotent).
     if broker_down.active():
         return
     try:
@@ -119,7 +120,10 @@ def _publish_after_commit(message: OutboxMessage) -> None:
             exc,
         )
         return
-    OutboxMessage.objects.filter(pk=message.pk, published_at=None).update(published_at=timezone.now())
+    try:
+        OutboxMessage.objects.filter(pk=message.pk, published_at=None).update(published_at=timezone.now())
+    except DatabaseError as exc:
+        logger.warning("published %s[%s] but could not mark it (%s)", message.task_name, message.task_id, exc)
 
 
 class BrokerUnavailable(Exception):

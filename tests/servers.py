@@ -17,7 +17,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pika
@@ -194,7 +194,7 @@ class ChildProcess:
         self.output: list[str] = []
         self._ready = threading.Event()
 
-    def start(self, timeout: float = 60.0) -> "ChildProcess":
+    def start(self, timeout: float = 60.0) -> Self:
         self._ready.clear()
         self.process = subprocess.Popen(
             self.argv,
@@ -320,7 +320,7 @@ class WebServer(ChildProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "WebServer":
+    def start(self, timeout: float = 60.0) -> Self:
         super().start(timeout)
         if not wait_until(self._healthy, timeout):
             self.stop()

@@ -7,6 +7,7 @@ counted by its Message-ID at a real SMTP server.
 
 import statistics
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,34 +58,41 @@ class Reply:
     status: int
     body: dict
     seconds: float
+    idempotency_key: str
 
 
-def post_order(client: httpx.Client, shop: Shop) -> Reply:
+def post_order(client: httpx.Client, shop: Shop, idempotency_key: str) -> Reply:
+    headers = {"Authorization": shop.authorization, "Idempotency-Key": idempotency_key}
     started = time.monotonic()
     try:
-        response = client.post(
-            "/api/v1/orders/", json=shop.order_body(), headers={"Authorization": shop.authorization}
-        )
+        response = client.post("/api/v1/orders/", json=shop.order_body(), headers=headers)
     except httpx.HTTPError as exc:  # the server died mid-request: no answer at all
-        return Reply(0, {"error": repr(exc)}, time.monotonic() - started)
-    return Reply(response.status_code, response.json(), time.monotonic() - started)
+        return Reply(0, {"error": repr(exc)}, time.monotonic() - started, idempotency_key)
+    return Reply(response.status_code, response.json(), time.monotonic() - started, idempotency_key)
 
 
 def place_orders(
-    base_url: str, shop: Shop, count: int, *, clients: int = 8, spread: float = 0.0
+    base_url: str,
+    shop: Shop,
+    count: int,
+    *,
+    clients: int = 8,
+    spread: float = 0.0,
+    keys: list[str] | None = None,
 ) -> list[Reply]:
-    """POST `count` orders from `clients` concurrent clients, spread evenly over `spread` seconds."""
+    """POST `count` orders from `clients` concurrent clients, spread evenly over `spread` seconds.
+
+    Each order has its own Idempotency-Key (`keys`, or new ones), as a careful client sends.
+    """
+    keys = keys or [str(uuid.uuid4()) for _ in range(count)]
     start = time.monotonic()
 
     def place(index: int, client: httpx.Client) -> Reply:
         time.sleep(max(0.0, start + spread * index / count - time.monotonic()))
-        return post_order(client, shop)
+        return post_order(client, shop, keys[index])
 
-    limits = httpx.Limits(max_connections=clients)
-    with (
-        httpx.Client(base_url=base_url, timeout=30, limits=limits) as client,
-        ThreadPoolExecutor(clients) as pool,
-    ):
+    client = httpx.Client(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=clients))
+    with client, ThreadPoolExecutor(clients) as pool:
         return list(pool.map(lambda i: place(i, client), range(count)))
 
 
