@@ -3,7 +3,9 @@ import sys
 
 import pytest
 import yaml
+from django.db import OperationalError
 
+from pro_platform.exceptions import ServiceUnavailable
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +41,34 @@ def test_unexpected_error_is_500_in_the_error_shape(customer_client, monkeypatch
     assert "exploded" not in response.content.decode()
 
 
+def test_a_lost_database_connection_is_503_with_retry_after(customer_client, product, monkeypatch):
+    def connection_lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("orders.apis.order_create", connection_lost)
+    customer_client.raise_request_exception = False  # 5xx are reported (logged) as well as answered
+    response = customer_client.post("/api/v1/orders/", {"items": [{"product_id": product.pk, "quantity": 1}]})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json() == {
+        "type": "server_error",
+        "errors": [
+            {"code": "service_unavailable", "detail": ServiceUnavailable.default_detail, "attr": None}
+        ],
+    }
+    assert "server closed" not in response.content.decode()
+
+
+def test_health_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("could not connect")
+
+    monkeypatch.setattr("pro_platform.apis.connection.cursor", unreachable)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "service_unavailable"
+
+
 def test_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     result = subprocess.run(
@@ -67,7 +97,11 @@ def test_schema_validates_without_warnings(tmp_path):
         "/api/v1/tasks/{task_id}/",
     }
     create = paths["/api/v1/orders/"]["post"]
-    assert {"201", "400", "401", "409", "415", "500"} <= set(create["responses"])
+    assert {"201", "400", "401", "409", "415", "500", "503"} <= set(create["responses"])
+    assert [p["name"] for p in create["parameters"]] == ["Idempotency-Key"]
+    components = schema["components"]["schemas"]
+    assert error_codes(components, "OrdersCreateIdempotencyKeyErrorComponent") == ["max_length"]
+    assert error_codes(components, "ServiceUnavailableError") == ["service_unavailable"]
     assert create["security"] == [{"jwtAuth": []}]
     assert schema["components"]["securitySchemes"]["jwtAuth"] == {
         "type": "http",
@@ -96,6 +130,13 @@ def test_schema_validates_without_warnings(tmp_path):
             codes = set(operation["responses"])
             assert any(c.startswith("2") for c in codes), (path, method)
             assert any(c.startswith("4") for c in codes), (path, method)
+
+
+def error_codes(components: dict, name: str) -> list[str]:
+    code = components[name]["properties"]["code"]
+    if "$ref" in code:
+        code = components[code["$ref"].rsplit("/", 1)[1]]
+    return code["enum"]
 
 
 def test_docs_pages_are_served_from_the_sidecar(client):
