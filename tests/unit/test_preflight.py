@@ -72,8 +72,8 @@ def test_check_services_redeclares_empty_queues_of_an_older_release_and_keeps_fu
         refused = manage("check_services", **env)
         assert refused.returncode == 1
         assert refused.stderr.strip() == (
-            "CommandError: RabbitMQ queue 'payments' was declared with other arguments by an older release and still "
-            "holds 1 message(s); drain it with a worker of that release, then run again."
+            "CommandError: RabbitMQ queue 'payments' was declared with other arguments by an older release "
+            "and still holds 1 message(s); drain it with a worker of that release, then run again."
         )
 
         with closing(pika.BlockingConnection(params)) as connection:
