@@ -24,9 +24,10 @@ WEB_APP_NAME = "pro_platform_web_under_test"  # libpq's PGAPPNAME marks the web 
 
 
 class BackendKiller:
-    """Terminates every PostgreSQL backend of the web server, every `interval` seconds, until stopped."""
+    """Terminates every PostgreSQL backend of one application, every `interval` seconds, until stopped."""
 
-    def __init__(self, interval: float = 0.25) -> None:
+    def __init__(self, application_name: str, interval: float = 0.25) -> None:
+        self.application_name = application_name
         self.interval = interval
         self.killed = 0
         self._stop = threading.Event()
@@ -39,7 +40,7 @@ class BackendKiller:
                     cursor.execute(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                         " WHERE application_name = %s",
-                        [WEB_APP_NAME],
+                        [self.application_name],
                     )
                     self.killed += cursor.fetchone()[0]
         finally:
@@ -62,7 +63,7 @@ def test_killed_database_connections_give_503s_and_no_partial_order(shop, empty_
             "notifications", concurrency=2, extra_env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
         )
         with servers.running(web, worker, servers.RelayProcess()):
-            with BackendKiller() as killer:
+            with BackendKiller(WEB_APP_NAME) as killer:
                 replies = place_orders(web.url, shop, ORDERS)
             # No more kills; the same server, not restarted. A client retries what failed, with
             # the same Idempotency-Key; and new orders go through.
@@ -120,3 +121,21 @@ def test_killed_database_connections_give_503s_and_no_partial_order(shop, empty_
         recovery="20 new orders all 201, no restart",
         emails=f"{len(deliveries.expected)} sent once",
     )
+
+
+def test_the_relay_carries_on_when_its_database_connections_are_killed(empty_queues):
+    relay = servers.RelayProcess(extra_env={"PGAPPNAME": "relay_under_test"})
+    with servers.running(relay):
+        with BackendKiller("relay_under_test", interval=0.005) as killer:
+            servers.wait_until(lambda: "database unavailable" in relay.log(), 20)
+        message = OutboxMessage.objects.create(
+            task_name="notifications.tasks.send_notification", task_id="after"
+        )
+        assert servers.wait_until(
+            lambda: OutboxMessage.objects.get(pk=message.pk).published_at is not None, 20
+        ), relay.log()[-3000:]
+        assert relay.alive()
+
+    assert killer.killed > 0
+    assert "database unavailable" in relay.log()
+    assert [m.headers["id"] for m in servers.drain("notifications")] == ["after"]

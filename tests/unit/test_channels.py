@@ -126,3 +126,17 @@ def test_smtp_unreachable_is_transient(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", servers.free_port()
     with pytest.raises(TransientDeliveryError, match="ConnectionRefusedError"):
         send_email("ann@example.com", MESSAGE)
+
+
+def test_every_attempt_at_one_notification_carries_the_same_message_id(settings, smtp):
+    mailbox, port = smtp
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    message = Message(subject="Hi", text="Body", html="<p>Body</p>", key="notification-42")
+
+    send_email("eve@example.com", message)
+    send_email("eve@example.com", message)
+
+    first, second = mailbox.wait_for(2)
+    assert first.message["Message-ID"].strip() == "<notification-42@pro-platform.local>"
+    assert second.message["Message-ID"].strip() == first.message["Message-ID"].strip()

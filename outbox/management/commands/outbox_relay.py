@@ -42,10 +42,13 @@ class Command(BaseCommand):
         last_prune = 0.0
         self.stdout.write("outbox relay started")
         while not stopping:
-            close_old_connections()
             try:
+                close_old_connections()
                 published = outbox_relay_batch(limit=batch_size)
                 dead = dead_letters_collect(limit=batch_size)
+                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                    outbox_prune(older_than=timedelta(hours=settings.OUTBOX_RETENTION_HOURS))
+                    last_prune = time.monotonic()
             except Exception as exc:  # broker or database down: kombu's errors share no base class
                 what = "database" if isinstance(exc, DatabaseError) else "broker"
                 self.stderr.write(
@@ -60,9 +63,6 @@ class Command(BaseCommand):
             backoff = interval
             if published or dead:
                 self.stdout.write(f"published {published} outbox message(s), collected {dead} dead letter(s)")
-            if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                outbox_prune(older_than=timedelta(hours=settings.OUTBOX_RETENTION_HOURS))
-                last_prune = time.monotonic()
             if once and published < batch_size:
                 return
             if published < batch_size:
