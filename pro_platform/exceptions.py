@@ -79,7 +79,8 @@ class ServiceUnavailableErrorSerializer(serializers.Serializer):
 
 
 class ServiceUnavailableResponseSerializer(serializers.Serializer):
-    """503: the database was unreachable; nothing was written. Retry after the Retry-After header."""
+    """503: the database connection was lost mid-request. Retry after Retry-After seconds
+    (a new order with the same Idempotency-Key, so that it is never placed twice)."""
 
     type = serializers.ChoiceField(choices=["server_error"])
     errors = ServiceUnavailableErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors

@@ -26,9 +26,11 @@ logger = logging.getLogger(__name__)
 class OutboxTask(Task):
     """Base task: idempotent entry points whose retries go through the outbox.
 
-    A lost database connection is always worth another try (with backoff); each
-    task adds its own retryable errors. When the database itself is down the retry
-    cannot be written there, and goes straight to the broker as Celery would.
+    A lost database connection is always worth another try (with backoff, bounded by
+    the task's max_retries; notification tasks count their delivery attempts on the
+    row instead and retry a database outage for as long as it lasts). When the
+    database itself is down the retry cannot be written there, and goes straight to
+    the broker as Celery would.
     """
 
     autoretry_for: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)

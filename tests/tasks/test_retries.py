@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 from celery import Task
 from celery.exceptions import Retry
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from notifications.tasks import send_notification
 from orders.tasks import process_payment_callback
 from outbox.models import OutboxMessage
+from pro_platform.celery import ROUTES, app
+from pro_platform.worker import OutboxTask
 from services.queue import outbox_relay_batch
 from tests import servers
 
@@ -94,3 +96,10 @@ def test_a_retry_goes_straight_to_the_broker_when_the_database_is_down(monkeypat
     (wire,) = servers.drain("notifications")
     assert (wire.headers["id"], wire.headers["retries"]) == ("task-1", 1)
     assert 1 < eta_in(wire) <= 2
+
+
+def test_every_task_is_an_outbox_task_that_retries_a_lost_database_connection():
+    for name in ROUTES:
+        task = app.tasks[name]
+        assert isinstance(task, OutboxTask), name
+        assert {OperationalError, InterfaceError} <= set(task.autoretry_for), name
