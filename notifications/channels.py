@@ -29,11 +29,19 @@ class PermanentDeliveryError(DeliveryError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: str
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Message:
     subject: str
     text: str
     html: str
     key: str = ""  # the same for every attempt at one notification (e-mail: the Message-ID)
+    attachments: tuple[Attachment, ...] = ()  # e-mail only
 
 
 def message_id(key: str) -> str:
@@ -47,6 +55,8 @@ def send_email(recipient: str, message: Message) -> None:
     headers = {"Message-ID": message_id(message.key)} if message.key else None
     email = EmailMultiAlternatives(message.subject, message.text, None, [recipient], headers=headers)
     email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:

@@ -17,6 +17,8 @@ class Event(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", "A notification could not be delivered"
     DELIVERY_FAILURES = "delivery_failures", "Several notifications could not be delivered"
     PAYMENT_FLAGGED = "payment_flagged", "A payment needs a person"
+    REVIEW_REMINDER = "review_reminder", "Review reminder"
+    DAILY_REPORT = "daily_report", "Daily report"
 
 
 class Audience(models.TextChoices):
@@ -24,6 +26,7 @@ class Audience(models.TextChoices):
     SELLER = "seller", "Seller"
     MANAGERS = "managers", "Managers"
     ADMINS = "admins", "Administrators"
+    STAFF = "staff", "Staff"
 
 
 class NotificationStatus(models.TextChoices):

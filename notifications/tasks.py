@@ -6,11 +6,19 @@ pro_platform/celery.py. The retry budget (NOTIFICATION_MAX_RETRIES, 5) is counte
 on the notification's own attempts, so waiting for a rate-limit slot spends none.
 """
 
+from datetime import timedelta
+
 from celery import Task, shared_task
+from django.conf import settings
 
 from notifications.channels import TransientDeliveryError
 from notifications.ratelimit import RateLimited
-from services.notifications import failure_summary_send, notification_retry_delay, notification_send
+from services.notifications import (
+    failure_summary_send,
+    notification_retry_delay,
+    notification_send,
+    notifications_republish_stuck,
+)
 
 
 def _deliver(task: Task, notification_id: int) -> str:
@@ -49,3 +57,11 @@ def send_notification(self: Task, *, notification_id: int) -> str:
 @shared_task
 def send_failure_summary() -> int:
     return failure_summary_send()
+
+
+@shared_task
+def send_pending_emails() -> int:
+    """Periodic (seed 003): publish again notifications stuck in pending; the outbox's safety net."""
+    return notifications_republish_stuck(
+        older_than=timedelta(minutes=settings.NOTIFICATION_STUCK_AFTER_MINUTES)
+    )

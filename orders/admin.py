@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Order, OrderItem, OrderPaymentDetails, PaymentCallback, Product, Seller
+from .models import (
+    Cart,
+    CartItem,
+    Order,
+    OrderItem,
+    OrderPaymentDetails,
+    PaymentCallback,
+    Product,
+    Review,
+    Seller,
+)
 
 
 @admin.register(Seller)
@@ -51,7 +61,18 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "currency", "payment__flagged")
     list_select_related = ("customer",)
     search_fields = ("id", "customer__email", "payment__reference")
-    readonly_fields = ("customer", "status", "total", "currency", "created_at", "updated_at")
+    readonly_fields = (
+        "customer",
+        "status",
+        "total",
+        "currency",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+        "shipped_at",
+        "delivered_at",
+        "review_reminder_sent_at",
+    )
     inlines = (OrderItemInline, OrderPaymentDetailsInline)
     date_hierarchy = "created_at"
 
@@ -75,3 +96,27 @@ class PaymentCallbackAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class CartItemInline(admin.TabularInline):
+    model = CartItem
+    extra = 0
+    raw_id_fields = ("product",)
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "created_at", "updated_at")
+    list_select_related = ("customer",)
+    search_fields = ("customer__email",)
+    raw_id_fields = ("customer",)
+    inlines = (CartItemInline,)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("id", "product", "customer", "rating", "created_at")
+    list_filter = ("rating",)
+    list_select_related = ("product", "customer")
+    search_fields = ("product__sku", "product__name", "customer__email", "text")
+    raw_id_fields = ("customer", "product", "order")

@@ -82,10 +82,19 @@ class Order(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    review_reminder_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer was asked to review it (once)."
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=("customer", "-created_at")), models.Index(fields=("status",))]
+        indexes = [
+            models.Index(fields=("customer", "-created_at")),
+            models.Index(fields=("status", "created_at")),
+            models.Index(fields=("status", "delivered_at")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=("customer", "idempotency_key"),
@@ -193,3 +202,55 @@ class PaymentCallback(models.Model):
 
     def __str__(self) -> str:
         return f"callback {self.event_id} ({self.status}, {self.state})"
+
+
+class Cart(models.Model):
+    """A customer's basket: products and quantities, priced and checked only at checkout."""
+
+    customer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True, help_text="Last touched.")
+
+    def __str__(self) -> str:
+        return f"cart of {self.customer_id}"
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cart_items")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(fields=("cart", "product"), name="cart_item_unique_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_item_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id} in cart {self.cart_id}"
+
+
+class Review(models.Model):
+    """A customer's rating of a product they received; one per product and customer."""
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("customer", "product"), name="review_one_per_customer_product"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+        indexes = [models.Index(fields=("product", "-created_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.product_id} by {self.customer_id}"

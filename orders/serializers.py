@@ -2,7 +2,17 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from .models import CallbackState, CallbackStatus, Order, OrderItem, OrderPaymentDetails, Product, Seller
+from .models import (
+    CallbackState,
+    CallbackStatus,
+    CartItem,
+    Order,
+    OrderItem,
+    OrderPaymentDetails,
+    Product,
+    Review,
+    Seller,
+)
 
 MAX_LINE_QUANTITY = 1000
 MAX_ORDER_LINES = 100
@@ -16,6 +26,10 @@ class SellerSerializer(serializers.ModelSerializer):
 
 class ProductOutputSerializer(serializers.ModelSerializer):
     seller = SellerSerializer()
+    average_rating = serializers.DecimalField(
+        max_digits=3, decimal_places=2, allow_null=True, help_text="Of its reviews; null before the first."
+    )
+    review_count = serializers.IntegerField()
 
     class Meta:
         model = Product
@@ -28,6 +42,8 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "currency",
             "stock",
             "is_active",
+            "average_rating",
+            "review_count",
             "created_at",
             "updated_at",
         )
@@ -76,7 +92,18 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ("id", "status", "total", "currency", "items", "payment", "created_at", "updated_at")
+        fields = (
+            "id",
+            "status",
+            "total",
+            "currency",
+            "items",
+            "payment",
+            "created_at",
+            "updated_at",
+            "shipped_at",
+            "delivered_at",
+        )
 
 
 class PaymentCallbackInputSerializer(serializers.Serializer):
@@ -99,3 +126,80 @@ class PaymentCallbackReceiptSerializer(serializers.Serializer):
     )
     task_id = serializers.CharField()
     status_url = serializers.CharField(help_text="Follow the processing task here.")
+
+
+class CartItemInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class CartItemUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class CartItemOutputSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField()
+    name = serializers.CharField(source="product.name")
+    sku = serializers.CharField(source="product.sku")
+    unit_price = serializers.DecimalField(
+        source="product.price", max_digits=12, decimal_places=2, help_text="Today's price."
+    )
+    currency = serializers.CharField(source="product.currency")
+    line_total = serializers.SerializerMethodField()
+    available = serializers.SerializerMethodField(
+        help_text="For sale and in stock for this quantity now (checked again at checkout)."
+    )
+
+    class Meta:
+        model = CartItem
+        fields = (
+            "id",
+            "product_id",
+            "name",
+            "sku",
+            "unit_price",
+            "currency",
+            "quantity",
+            "line_total",
+            "available",
+        )
+
+    def get_line_total(self, item: CartItem) -> Decimal:
+        return item.product.price * item.quantity
+
+    def get_available(self, item: CartItem) -> bool:
+        return item.product.is_active and item.product.stock >= item.quantity
+
+
+class MoneySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CartOutputSerializer(serializers.Serializer):
+    items = CartItemOutputSerializer(many=True)
+    totals = MoneySerializer(many=True, help_text="One per currency; an order takes one currency.")
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReviewOutputSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField()
+    order_id = serializers.IntegerField()
+
+    class Meta:
+        model = Review
+        fields = ("id", "product_id", "order_id", "rating", "text", "created_at")
+
+
+class PublicReviewSerializer(serializers.ModelSerializer):
+    """What anyone may read: no customer, no order."""
+
+    class Meta:
+        model = Review
+        fields = ("id", "rating", "text", "created_at")

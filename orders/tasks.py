@@ -1,8 +1,14 @@
-"""Payment-callback processing (seed 003 `process_payment_callback`), on the `payments` queue."""
+"""Order tasks: payment callbacks (on the `payments` queue) and the periodic jobs of seed 003."""
+
+from datetime import timedelta
 
 from celery import Task, shared_task
+from django.conf import settings
 
+from services.carts import carts_delete_stale
+from services.orders import orders_expire_unpaid
 from services.payments import payment_callback_process
+from services.reviews import review_reminders_send
 
 
 # A database hiccup is retried with backoff (pro_platform.worker.OutboxTask); the callback
@@ -10,3 +16,18 @@ from services.payments import payment_callback_process
 @shared_task(bind=True, max_retries=5)
 def process_payment_callback(self: Task, *, callback_id: int) -> str:
     return payment_callback_process(callback_id=callback_id)
+
+
+@shared_task
+def cleanup_old_carts() -> int:
+    return carts_delete_stale(older_than=timedelta(days=settings.CART_RETENTION_DAYS))
+
+
+@shared_task
+def expire_unpaid_orders() -> int:
+    return orders_expire_unpaid(older_than=timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES))
+
+
+@shared_task
+def send_review_reminder() -> int:
+    return review_reminders_send(after=timedelta(days=settings.REVIEW_REMINDER_DAYS))

@@ -12,6 +12,11 @@ from pro_platform.exceptions import ServiceUnavailable, error_response
 from services.selectors.tasks import task_status_get
 
 
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
 class TaskStatusOutputSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     state = serializers.ChoiceField(
@@ -21,6 +26,9 @@ class TaskStatusOutputSerializer(serializers.Serializer):
     result = serializers.JSONField(allow_null=True, help_text="The return value, once SUCCESS.")
     error = serializers.CharField(allow_null=True, help_text="The exception, on RETRY or FAILURE.")
     date_done = serializers.DateTimeField(allow_null=True)
+    progress = ProgressSerializer(
+        allow_null=True, help_text="While STARTED, a long task's own progress (reports), else null."
+    )
 
 
 class TaskStatusApi(APIView):

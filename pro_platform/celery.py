@@ -68,6 +68,13 @@ ROUTES: dict[str, tuple[str, int]] = {
     "notifications.tasks.send_order_notification_task": ("notifications", Priority.SELLER),
     "notifications.tasks.send_failure_summary": ("notifications", Priority.TRANSACTIONAL),
     "orders.tasks.process_payment_callback": ("payments", Priority.PAYMENT),
+    # Periodic jobs (celery beat): their own queue and worker, never in the way of the above.
+    "notifications.tasks.send_pending_emails": ("periodic", Priority.PERIODIC),
+    "orders.tasks.cleanup_old_carts": ("periodic", Priority.PERIODIC),
+    "orders.tasks.expire_unpaid_orders": ("periodic", Priority.PERIODIC),
+    "orders.tasks.send_review_reminder": ("periodic", Priority.PERIODIC),
+    "reports.tasks.generate_daily_report": ("periodic", Priority.PERIODIC),
+    "celery.backend_cleanup": ("periodic", Priority.PERIODIC),
 }
 
 

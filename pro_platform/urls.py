@@ -8,6 +8,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
     path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
 ]
 

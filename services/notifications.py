@@ -16,14 +16,15 @@ from typing import Any
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template import engines
 from django.utils import timezone
 
-from accounts.models import CustomerProfile
+from accounts.models import CustomerProfile, User
 from notifications import channels, ratelimit
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from orders.models import Order, OrderItem
+from outbox.models import OutboxMessage
 from pro_platform.celery import Priority
 from services.exceptions import Conflict
 from services.queue import enqueue, new_task_id
@@ -69,6 +70,8 @@ EVENT_ROUTES: dict[str, tuple[Route, ...]] = {
     Event.DELIVERY_FAILED: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
     Event.DELIVERY_FAILURES: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
     Event.PAYMENT_FLAGGED: (Route(Audience.ADMINS, EMAIL_AND_TELEGRAM, Priority.TRANSACTIONAL),),
+    Event.REVIEW_REMINDER: (Route(Audience.CUSTOMER, EMAIL_AND_TELEGRAM, Priority.INFORMATIONAL),),
+    Event.DAILY_REPORT: (Route(Audience.STAFF, (Channel.EMAIL,), Priority.INFORMATIONAL),),
 }
 
 SENDERS: dict[str, Callable[[str, channels.Message], None]] = {
@@ -98,7 +101,7 @@ def notification_create(
     user_id: int | None = None,
 ) -> Notification:
     """Record one notification; it is published once the caller's transaction commits."""
-    route = next(r for r in EVENT_ROUTES[event] if r.audience == audience)
+    route = _route(event, audience)
     notification = Notification.objects.create(
         event=event,
         audience=audience,
@@ -227,7 +230,14 @@ def render(notification: Notification) -> channels.Message:
         engines["django"].get_template("notifications/email.html").render({"subject": subject, "body": body})
     )
     text = body if notification.channel == Channel.EMAIL else f"{subject}\n\n{body}"
-    return channels.Message(subject=subject, text=text, html=html, key=f"notification-{notification.task_id}")
+    attachments = tuple(channels.Attachment(**a) for a in notification.payload.get("attachments", ()))
+    return channels.Message(
+        subject=subject,
+        text=text,
+        html=html,
+        key=f"notification-{notification.task_id}",
+        attachments=attachments,
+    )
 
 
 def _respect_rate_limits(notification: Notification) -> None:
@@ -334,6 +344,36 @@ def notification_give_up(*, notification_id: int, error: str) -> None:
     _alert_failure(notification_id)
 
 
+def notifications_republish_stuck(*, older_than: timedelta) -> int:
+    """Publish again every notification left pending with nothing on its way; return how many.
+
+    The safety net behind the outbox: a notification is stuck when it has been pending
+    longer than `older_than`, has no retry due later, and no unpublished outbox row
+    (that one the relay will publish). Publishing again is harmless: the task sends a
+    notification only while it is pending.
+    """
+    cutoff = timezone.now() - older_than
+    waiting_in_outbox = OutboxMessage.objects.filter(published_at=None).values("task_id")
+    stuck = (
+        Notification.objects.filter(status=NotificationStatus.PENDING, updated_at__lt=cutoff)
+        .filter(Q(next_retry_at=None) | Q(next_retry_at__lt=cutoff))
+        .exclude(task_id__in=waiting_in_outbox)
+        .order_by("id")
+    )
+    count = 0
+    for notification in stuck.iterator():
+        with transaction.atomic():
+            _publish(notification, _route(notification.event, notification.audience).task)
+        count += 1
+    if count:
+        logger.warning("re-published %d notification(s) stuck in pending", count)
+    return count
+
+
+def _route(event: str, audience: str) -> Route:
+    return next(r for r in EVENT_ROUTES[event] if r.audience == audience)
+
+
 def notification_resend(*, notification_id: int) -> Notification:
     """Give a failed notification a fresh set of attempts."""
     with transaction.atomic():
@@ -346,8 +386,7 @@ def notification_resend(*, notification_id: int) -> Notification:
         notification.alerted_at = None
         notification.task_id = new_task_id()
         notification.save()
-        route = next(r for r in EVENT_ROUTES[notification.event] if r.audience == notification.audience)
-        _publish(notification, route.task)
+        _publish(notification, _route(notification.event, notification.audience).task)
     return notification
 
 
@@ -370,6 +409,23 @@ def staff_alert(*, event: str, payload: dict[str, Any]) -> list[Notification]:
             event=event, audience=route.audience, channel=channel, recipient=recipient, payload=payload
         )
         for channel, recipient in recipients
+    ]
+
+
+def staff_email(*, event: str, payload: dict[str, Any]) -> list[Notification]:
+    """E-mail every active staff member (reports); `payload["attachments"]` are attached."""
+    (route,) = EVENT_ROUTES[event]
+    addresses = (
+        User.objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
+    return [
+        notification_create(
+            event=event, audience=route.audience, channel=Channel.EMAIL, recipient=address, payload=payload
+        )
+        for address in addresses
     ]
 
 

@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
 from notifications.models import Event
@@ -49,14 +51,20 @@ def order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key:
         raise
 
 
-def _order_for_key(customer: User, idempotency_key: str, items: Sequence[OrderLine]) -> Order | None:
+def order_placed_with_key(*, customer: User, idempotency_key: str) -> Order | None:
+    """The customer's order placed with this Idempotency-Key, if any."""
     order = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    return order_get(user=customer, order_id=order.pk) if order else None
+
+
+def _order_for_key(customer: User, idempotency_key: str, items: Sequence[OrderLine]) -> Order | None:
+    order = order_placed_with_key(customer=customer, idempotency_key=idempotency_key)
     if order is None:
         return None
-    placed = dict(order.items.values_list("product_id", "quantity"))
+    placed = {item.product_id: item.quantity for item in order.items.all()}
     if placed != {line.product_id: line.quantity for line in items}:
         raise IdempotencyKeyReused(field="idempotency_key")
-    return order_get(user=customer, order_id=order.pk)
+    return order
 
 
 @transaction.atomic
@@ -146,6 +154,11 @@ def order_cancel(*, order_id: int, customer: User | None = None) -> Order:
     With `customer`, only that customer's order can be cancelled (others are not found).
     """
     order = order_lock(order_id=order_id, customer=customer)
+    _cancel(order)
+    return order_get(user=order.customer, order_id=order.pk)
+
+
+def _cancel(order: Order) -> None:
     _transition(order, OrderStatus.CANCELLED)
     _restock(order)
     # No payment is expected any more; a late callback for it will not be applied.
@@ -153,6 +166,45 @@ def order_cancel(*, order_id: int, customer: User | None = None) -> Order:
         status=PaymentStatus.CANCELLED
     )
     order_notify(order=order, event=Event.ORDER_CANCELLED)
+
+
+def orders_expire_unpaid(*, older_than: timedelta) -> int:
+    """Cancel orders waiting for payment longer than `older_than`; their stock goes back.
+
+    Each order in its own short transaction; one locked by a payment being applied
+    right now is skipped (the next run sees it paid, or takes it).
+    """
+    cutoff = timezone.now() - older_than
+    due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, created_at__lt=cutoff)
+    expired = 0
+    for order_id in due.order_by("id").values_list("id", flat=True):
+        with transaction.atomic():
+            order = due.select_for_update(skip_locked=True).filter(pk=order_id).first()
+            if order is not None:
+                _cancel(order)
+                expired += 1
+    return expired
+
+
+@transaction.atomic
+def order_ship(*, order_id: int) -> Order:
+    """A paid order leaves the warehouse (staff); the customer is told."""
+    order = order_lock(order_id=order_id)
+    _transition(order, OrderStatus.SHIPPED)
+    order.shipped_at = timezone.now()
+    order.save(update_fields=["shipped_at"])
+    order_notify(order=order, event=Event.ORDER_SHIPPED)
+    return order_get(user=order.customer, order_id=order.pk)
+
+
+@transaction.atomic
+def order_deliver(*, order_id: int) -> Order:
+    """A shipped order reached the customer (staff): reviews open, a reminder follows later."""
+    order = order_lock(order_id=order_id)
+    _transition(order, OrderStatus.DELIVERED)
+    order.delivered_at = timezone.now()
+    order.save(update_fields=["delivered_at"])
+    order_notify(order=order, event=Event.ORDER_DELIVERED)
     return order_get(user=order.customer, order_id=order.pk)
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "outbox",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,13 @@ TELEGRAM_CHAT_INTERVAL_SECONDS = env.float("TELEGRAM_CHAT_INTERVAL_SECONDS", def
 # A worker sleeps for a slot up to this long; a later slot re-queues the task instead.
 TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TELEGRAM_RATE_LIMIT_MAX_WAIT_SECONDS", default=1.0)
 ADMINS = [("Admin", address) for address in env.list("DJANGO_ADMINS", default=[])]
+
+# --- Periodic jobs (schedules: django-celery-beat, editable in the admin) -------------------------
+# send_pending_emails publishes again a notification pending this long with nothing on its way.
+NOTIFICATION_STUCK_AFTER_MINUTES = env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=15)
+CART_RETENTION_DAYS = env.int("CART_RETENTION_DAYS", default=30)
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=60)
+REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=7)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -287,7 +295,8 @@ OUTBOX_ENABLED = env.bool("OUTBOX_ENABLED", default=True)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, held by one beat at a time (pro_platform/beat.py).
+CELERY_BEAT_SCHEDULER = "pro_platform.beat:SingleBeatScheduler"
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 

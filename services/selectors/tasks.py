@@ -14,6 +14,7 @@ class TaskStatus:
     result: Any
     error: str | None
     date_done: datetime | None
+    progress: dict[str, int] | None
 
 
 def task_status_get(*, task_id: str) -> TaskStatus:
@@ -28,4 +29,12 @@ def task_status_get(*, task_id: str) -> TaskStatus:
         result=None if failed or state != "SUCCESS" else info,
         error=f"{type(info).__name__}: {info}" if failed and info is not None else None,
         date_done=result.date_done,
+        progress=_progress(state, info),
     )
+
+
+def _progress(state: str, info: Any) -> dict[str, int] | None:
+    """What a long task reported of itself while running (`update_state` with done and total)."""
+    if state == "STARTED" and isinstance(info, dict) and {"done", "total"} <= info.keys():
+        return {"done": int(info["done"]), "total": int(info["total"])}
+    return None

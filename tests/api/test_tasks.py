@@ -15,7 +15,15 @@ def test_unknown_task_ids_are_pending(customer_client):
         "result": None,
         "error": None,
         "date_done": None,
+        "progress": None,
     }
+
+
+def test_a_running_task_reports_its_progress(customer_client):
+    task_id = str(uuid.uuid4())
+    app.backend.store_result(task_id, {"done": 2, "total": 6}, "STARTED")
+    body = customer_client.get(f"/api/v1/tasks/{task_id}/").json()
+    assert (body["state"], body["progress"], body["result"]) == ("STARTED", {"done": 2, "total": 6}, None)
 
 
 def test_a_failed_task_reports_its_error(customer_client):

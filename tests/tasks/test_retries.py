@@ -99,6 +99,7 @@ def test_a_retry_goes_straight_to_the_broker_when_the_database_is_down(monkeypat
 
 
 def test_every_task_is_an_outbox_task_that_retries_a_lost_database_connection():
+    app.loader.import_default_modules()
     for name in ROUTES:
         task = app.tasks[name]
         assert isinstance(task, OutboxTask), name

@@ -1,8 +1,8 @@
 import pytest
 
-import notifications.tasks  # noqa: F401  (registers the tasks, as in a web process)
-import orders.tasks  # noqa: F401
 from pro_platform.celery import QUEUE_NAMES, ROUTES, Priority, app
+
+app.loader.import_default_modules()  # every app's tasks module, as a worker imports them
 
 
 @pytest.mark.parametrize(("name", "route"), sorted(ROUTES.items()))

@@ -1,0 +1,89 @@
+"""The customer's cart: what they mean to buy. Stock and prices are checked at checkout,
+by the very same `order_create` that POST /orders/ uses."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from orders.models import Cart, CartItem, Order, Product
+from services.exceptions import EmptyOrder, NotFound, ProductUnavailable
+from services.orders import OrderLine, order_create, order_placed_with_key
+from services.selectors.carts import CartView, cart_get
+
+
+def _cart_for(customer: User) -> Cart:
+    cart, _ = Cart.objects.get_or_create(customer=customer)
+    return cart
+
+
+def _touch(cart: Cart) -> None:
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def cart_item_add(*, customer: User, product_id: int, quantity: int) -> CartView:
+    """Put a product in the cart; one already there gets the quantity added."""
+    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+        raise ProductUnavailable(field="product_id")
+    cart = _cart_for(customer)
+    item, created = CartItem.objects.get_or_create(
+        cart=cart, product_id=product_id, defaults={"quantity": quantity}
+    )
+    if not created:
+        CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
+    _touch(cart)
+    return cart_get(customer=customer)
+
+
+def _own_item(customer: User, item_id: int) -> CartItem:
+    try:
+        return CartItem.objects.select_for_update().get(pk=item_id, cart__customer=customer)
+    except CartItem.DoesNotExist:
+        raise NotFound("No such item in your cart.") from None
+
+
+@transaction.atomic
+def cart_item_update(*, customer: User, item_id: int, quantity: int) -> CartView:
+    item = _own_item(customer, item_id)
+    item.quantity = quantity
+    item.save(update_fields=["quantity"])
+    _touch(item.cart)
+    return cart_get(customer=customer)
+
+
+@transaction.atomic
+def cart_item_remove(*, customer: User, item_id: int) -> None:
+    item = _own_item(customer, item_id)
+    item.delete()
+    _touch(item.cart)
+
+
+@transaction.atomic
+def cart_checkout(*, customer: User, idempotency_key: str = "") -> Order:
+    """Place the cart as an order (same rules as POST /orders/) and empty it, all or nothing."""
+    if idempotency_key and (
+        placed := order_placed_with_key(customer=customer, idempotency_key=idempotency_key)
+    ):
+        return placed  # a retry: the first checkout emptied the cart already
+    cart = Cart.objects.select_for_update().filter(customer=customer).first()
+    items = list(cart.items.order_by("id")) if cart else []
+    if not items:
+        raise EmptyOrder("Your cart is empty.", field="items")
+    order = order_create(
+        customer=customer,
+        items=[OrderLine(item.product_id, item.quantity) for item in items],
+        idempotency_key=idempotency_key,
+    )
+    if cart is not None:
+        cart.items.all().delete()
+        _touch(cart)
+    return order
+
+
+def carts_delete_stale(*, older_than: timedelta) -> int:
+    """Delete carts nobody touched for `older_than`; return how many."""
+    _, by_model = Cart.objects.filter(updated_at__lt=timezone.now() - older_than).delete()
+    return by_model.get(Cart._meta.label, 0)

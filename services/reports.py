@@ -1,0 +1,226 @@
+"""Daily reports for staff: one day's orders summed up, stored, and e-mailed as CSV.
+
+A day is a calendar day in the platform's time zone (TIME_ZONE). The report covers
+the orders placed that day: how many in each status now, the revenue of those paid
+for (per currency), the top products, each seller's totals, and payment failures.
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, QuerySet, Sum
+from django.utils import timezone
+
+from notifications.models import Event
+from orders.models import CallbackStatus, Order, OrderItem, OrderStatus, PaymentCallback
+from pro_platform.celery import Priority
+from reports.models import DailyReport, ReportStatus
+from services.exceptions import InvalidRequest
+from services.notifications import staff_email
+from services.queue import enqueue, new_task_id
+
+GENERATE_TASK = "reports.tasks.generate_daily_report"
+TOP_PRODUCTS = 10
+PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+CSV_HEADER = ("section", "name", "currency", "orders", "quantity", "amount")
+
+Progress = Callable[[int, int], None]
+
+
+class ReportDateInFuture(InvalidRequest):
+    code = "date_in_future"
+    message = "A report can cover today at the latest."
+
+
+def yesterday() -> date:
+    return timezone.localdate() - timedelta(days=1)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Midnight to midnight of `day` in the platform's time zone (23 or 25 hours on DST days)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start, end
+
+
+def daily_report_request(*, day: date) -> DailyReport:
+    """Have the report of `day` generated (again) by a worker; return it, pending."""
+    if day > timezone.localdate():
+        raise ReportDateInFuture(field="date")
+    with transaction.atomic():
+        report = daily_report_prepare(day=day, task_id=new_task_id())
+        enqueue(
+            GENERATE_TASK,
+            kwargs={"report_id": report.pk},
+            task_id=report.task_id,
+            priority=Priority.INFORMATIONAL,  # a person is waiting for it
+        )
+    return report
+
+
+def daily_report_prepare(*, day: date, task_id: str) -> DailyReport:
+    """The report row of `day`, pending and owned by `task_id` (a newer request supersedes an older)."""
+    report, _ = DailyReport.objects.get_or_create(date=day)
+    if report.task_id != task_id:
+        report.status, report.task_id = ReportStatus.PENDING, task_id
+        report.save(update_fields=["status", "task_id"])
+    return report
+
+
+def daily_report_generate(*, report_id: int, task_id: str, progress: Progress | None = None) -> DailyReport:
+    """Compute, store and e-mail a report; a redelivered or superseded task changes nothing."""
+    report = DailyReport.objects.get(pk=report_id)
+    if report.task_id != task_id or report.status == ReportStatus.READY:
+        return report
+    start, end = day_bounds(report.date)
+    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    steps = len(SECTIONS) + 1
+    data: dict[str, Any] = {"date": report.date.isoformat(), "time_zone": settings.TIME_ZONE}
+    for done, (name, compute) in enumerate(SECTIONS.items(), start=1):
+        data[name] = compute(orders, start, end)
+        if progress:
+            progress(done, steps)
+    with transaction.atomic():
+        report = DailyReport.objects.select_for_update().get(pk=report_id)
+        if report.task_id != task_id or report.status == ReportStatus.READY:
+            return report
+        report.data, report.status, report.generated_at = data, ReportStatus.READY, timezone.now()
+        report.save(update_fields=["data", "status", "generated_at"])
+        staff_email(
+            event=Event.DAILY_REPORT,
+            payload={
+                "report": {
+                    "id": report.pk,
+                    "date": data["date"],
+                    "time_zone": data["time_zone"],
+                    "orders": sum(data["by_status"].values()),
+                    "revenue": data["revenue"],
+                    "payment_failures": data["payment_failures"]["failed_callbacks"],
+                },
+                "attachments": [
+                    {
+                        "filename": f"daily-report-{data['date']}.csv",
+                        "content": daily_report_csv(report),
+                        "mimetype": "text/csv",
+                    }
+                ],
+            },
+        )
+    if progress:
+        progress(steps, steps)
+    return report
+
+
+def daily_report_fail(*, report_id: int, task_id: str) -> None:
+    DailyReport.objects.filter(pk=report_id, task_id=task_id).exclude(status=ReportStatus.READY).update(
+        status=ReportStatus.FAILED
+    )
+
+
+# --- The sections -------------------------------------------------------------------------------
+
+
+def _by_status(orders: QuerySet[Order], start: datetime, end: datetime) -> dict[str, int]:
+    counts = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in OrderStatus.values}
+
+
+def _revenue(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = (
+        orders.filter(status__in=PAID)
+        .order_by("currency")
+        .values("currency")
+        .annotate(orders=Count("id"), amount=Sum("total"))
+    )
+    return [{"currency": r["currency"], "orders": r["orders"], "amount": str(r["amount"])} for r in rows]
+
+
+def _sold_items(orders: QuerySet[Order]) -> QuerySet[OrderItem]:
+    return OrderItem.objects.filter(order__in=orders.filter(status__in=PAID)).order_by()
+
+
+def _top_products(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = (
+        _sold_items(orders)
+        .values("product_id", "product__sku", "product__name", "order__currency")
+        .annotate(quantity=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
+        .order_by("-quantity", "-amount", "product_id")[:TOP_PRODUCTS]
+    )
+    return [
+        {
+            "product_id": r["product_id"],
+            "sku": r["product__sku"],
+            "name": r["product__name"],
+            "currency": r["order__currency"],
+            "quantity": r["quantity"],
+            "amount": str(r["amount"]),
+        }
+        for r in rows
+    ]
+
+
+def _sellers(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    rows = (
+        _sold_items(orders)
+        .values("product__seller_id", "product__seller__name", "order__currency")
+        .annotate(
+            orders=Count("order_id", distinct=True),
+            quantity=Sum("quantity"),
+            amount=Sum(F("quantity") * F("unit_price")),
+        )
+        .order_by("product__seller__name", "order__currency")
+    )
+    return [
+        {
+            "seller_id": r["product__seller_id"],
+            "name": r["product__seller__name"],
+            "currency": r["order__currency"],
+            "orders": r["orders"],
+            "quantity": r["quantity"],
+            "amount": str(r["amount"]),
+        }
+        for r in rows
+    ]
+
+
+def _payment_failures(orders: QuerySet[Order], start: datetime, end: datetime) -> dict[str, int]:
+    failed = PaymentCallback.objects.filter(
+        status=CallbackStatus.FAILED, received_at__gte=start, received_at__lt=end
+    )
+    return {
+        "failed_callbacks": failed.count(),
+        "orders_payment_failed": orders.filter(status=OrderStatus.PAYMENT_FAILED).count(),
+    }
+
+
+SECTIONS: dict[str, Callable[[QuerySet[Order], datetime, datetime], Any]] = {
+    "by_status": _by_status,
+    "revenue": _revenue,
+    "top_products": _top_products,
+    "sellers": _sellers,
+    "payment_failures": _payment_failures,
+}
+
+
+def daily_report_csv(report: DailyReport) -> str:
+    """The report as one CSV table: section, name, currency, orders, quantity, amount."""
+    data = report.data
+    rows: list[tuple[Any, ...]] = [CSV_HEADER]
+    rows += [("status", status, "", count, "", "") for status, count in data["by_status"].items()]
+    rows += [("revenue", "", r["currency"], r["orders"], "", r["amount"]) for r in data["revenue"]]
+    rows += [
+        ("top_product", f"{p['sku']} {p['name']}", p["currency"], "", p["quantity"], p["amount"])
+        for p in data["top_products"]
+    ]
+    rows += [
+        ("seller", s["name"], s["currency"], s["orders"], s["quantity"], s["amount"]) for s in data["sellers"]
+    ]
+    rows += [("payment_failures", key, "", count, "", "") for key, count in data["payment_failures"].items()]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
