@@ -231,6 +231,11 @@ class CartItem(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id} in cart {self.cart_id}"
 
+    @property
+    def line_total(self) -> Decimal:
+        """At the product's price today."""
+        return self.product.price * self.quantity
+
 
 class Review(models.Model):
     """A customer's rating of a product they received; one per product and customer."""

@@ -145,7 +145,7 @@ class CartItemOutputSerializer(serializers.ModelSerializer):
         source="product.price", max_digits=12, decimal_places=2, help_text="Today's price."
     )
     currency = serializers.CharField(source="product.currency")
-    line_total = serializers.SerializerMethodField()
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     available = serializers.SerializerMethodField(
         help_text="For sale and in stock for this quantity now (checked again at checkout)."
     )
@@ -163,9 +163,6 @@ class CartItemOutputSerializer(serializers.ModelSerializer):
             "line_total",
             "available",
         )
-
-    def get_line_total(self, item: CartItem) -> Decimal:
-        return item.product.price * item.quantity
 
     def get_available(self, item: CartItem) -> bool:
         return item.product.is_active and item.product.stock >= item.quantity

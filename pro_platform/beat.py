@@ -33,11 +33,11 @@ class BeatLock:
 
     def acquire(self) -> None:
         """Block until this process holds the lock."""
-        waiting = False
-        while not self._try():
-            if not waiting:
+        said = None
+        while (taken := self._try()) is not True:
+            if taken is False and said is not False:
                 logger.info("another beat is scheduling; waiting to take over")
-                waiting = True
+            said = taken
             time.sleep(WAIT_SECONDS)
         logger.info("beat lock acquired: this beat schedules the periodic tasks")
 
@@ -56,7 +56,8 @@ class BeatLock:
                 self._connection.close()
             self._connection = None
 
-    def _try(self) -> bool:
+    def _try(self) -> bool | None:
+        """True: taken; False: another beat holds it; None: the database is unreachable."""
         try:
             if self._connection is None:
                 wrapper = connections["default"]
@@ -66,16 +67,20 @@ class BeatLock:
                 cursor.execute("SELECT pg_try_advisory_lock(%s)", [BEAT_LOCK])
                 return bool(cursor.fetchone()[0])
         except Exception as exc:  # database unreachable: keep waiting
-            logger.warning("cannot take the beat lock yet: %s", exc)
+            logger.warning("cannot reach the database for the beat lock: %s", exc)
             self.release()
-            return False
+            return None
 
 
 class SingleBeatScheduler(DatabaseScheduler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.lock = BeatLock()
-        self.lock.acquire()
         super().__init__(*args, **kwargs)
+
+    def setup_schedule(self) -> None:
+        # Not in __init__: beat also makes a lazy scheduler just to print its banner.
+        self.lock.acquire()
+        super().setup_schedule()
 
     def install_default_entries(self, data: Any) -> None:
         """None: the data migration made them, and staff may have changed them since."""

@@ -148,8 +148,8 @@ def _top_products(orders: QuerySet[Order], start: datetime, end: datetime) -> li
     rows = (
         _sold_items(orders)
         .values("product_id", "product__sku", "product__name", "order__currency")
-        .annotate(quantity=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
-        .order_by("-quantity", "-amount", "product_id")[:TOP_PRODUCTS]
+        .annotate(units=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
+        .order_by("-units", "-amount", "product_id")[:TOP_PRODUCTS]
     )
     return [
         {
@@ -157,7 +157,7 @@ def _top_products(orders: QuerySet[Order], start: datetime, end: datetime) -> li
             "sku": r["product__sku"],
             "name": r["product__name"],
             "currency": r["order__currency"],
-            "quantity": r["quantity"],
+            "quantity": r["units"],
             "amount": str(r["amount"]),
         }
         for r in rows
@@ -170,7 +170,7 @@ def _sellers(orders: QuerySet[Order], start: datetime, end: datetime) -> list[di
         .values("product__seller_id", "product__seller__name", "order__currency")
         .annotate(
             orders=Count("order_id", distinct=True),
-            quantity=Sum("quantity"),
+            units=Sum("quantity"),
             amount=Sum(F("quantity") * F("unit_price")),
         )
         .order_by("product__seller__name", "order__currency")
@@ -181,21 +181,22 @@ def _sellers(orders: QuerySet[Order], start: datetime, end: datetime) -> list[di
             "name": r["product__seller__name"],
             "currency": r["order__currency"],
             "orders": r["orders"],
-            "quantity": r["quantity"],
+            "quantity": r["units"],
             "amount": str(r["amount"]),
         }
         for r in rows
     ]
 
 
+PAYMENT_FAILURE_KEYS = ("failed_callbacks", "orders_payment_failed")
+
+
 def _payment_failures(orders: QuerySet[Order], start: datetime, end: datetime) -> dict[str, int]:
     failed = PaymentCallback.objects.filter(
         status=CallbackStatus.FAILED, received_at__gte=start, received_at__lt=end
     )
-    return {
-        "failed_callbacks": failed.count(),
-        "orders_payment_failed": orders.filter(status=OrderStatus.PAYMENT_FAILED).count(),
-    }
+    counts = (failed.count(), orders.filter(status=OrderStatus.PAYMENT_FAILED).count())
+    return dict(zip(PAYMENT_FAILURE_KEYS, counts, strict=True))
 
 
 SECTIONS: dict[str, Callable[[QuerySet[Order], datetime, datetime], Any]] = {
@@ -211,7 +212,10 @@ def daily_report_csv(report: DailyReport) -> str:
     """The report as one CSV table: section, name, currency, orders, quantity, amount."""
     data = report.data
     rows: list[tuple[Any, ...]] = [CSV_HEADER]
-    rows += [("status", status, "", count, "", "") for status, count in data["by_status"].items()]
+    # Fixed orders: PostgreSQL's jsonb does not keep the keys' order.
+    rows += [
+        ("status", status, "", data["by_status"].get(status, 0), "", "") for status in OrderStatus.values
+    ]
     rows += [("revenue", "", r["currency"], r["orders"], "", r["amount"]) for r in data["revenue"]]
     rows += [
         ("top_product", f"{p['sku']} {p['name']}", p["currency"], "", p["quantity"], p["amount"])
@@ -220,7 +224,8 @@ def daily_report_csv(report: DailyReport) -> str:
     rows += [
         ("seller", s["name"], s["currency"], s["orders"], s["quantity"], s["amount"]) for s in data["sellers"]
     ]
-    rows += [("payment_failures", key, "", count, "", "") for key, count in data["payment_failures"].items()]
+    failures = data["payment_failures"]
+    rows += [("payment_failures", key, "", failures[key], "", "") for key in PAYMENT_FAILURE_KEYS]
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()

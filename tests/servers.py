@@ -280,6 +280,35 @@ class WorkerProcess(ChildProcess):
         return [int(pid) for pid in children.split()]
 
 
+class BeatProcess(ChildProcess):
+    """`celery -A pro_platform beat` with the project's scheduler, checking the database every second.
+
+    Ready once it holds the beat lock, or (`waiting=True`) once it waits for another beat.
+    """
+
+    def __init__(self, *, waiting: bool = False, extra_env: dict[str, str] | None = None) -> None:
+        self.ready_marker = "waiting to take over" if waiting else "beat lock acquired"
+        super().__init__(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "pro_platform",
+                "beat",
+                "-l",
+                "INFO",
+                "--max-interval",
+                "1",
+            ],
+            extra_env=extra_env,
+        )
+
+    def sent(self) -> int:
+        """How many tasks this beat has published."""
+        return self.log().count("Scheduler: Sending due task")
+
+
 class RelayProcess(ChildProcess):
     """`manage.py outbox_relay`, polling fast and backing off briefly, as a test wants."""
 
