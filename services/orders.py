@@ -189,22 +189,21 @@ def orders_expire_unpaid(*, older_than: timedelta) -> int:
 @transaction.atomic
 def order_ship(*, order_id: int) -> Order:
     """A paid order leaves the warehouse (staff); the customer is told."""
-    order = order_lock(order_id=order_id)
-    _transition(order, OrderStatus.SHIPPED)
-    order.shipped_at = timezone.now()
-    order.save(update_fields=["shipped_at"])
-    order_notify(order=order, event=Event.ORDER_SHIPPED)
-    return order_get(user=order.customer, order_id=order.pk)
+    return _advance(order_id, OrderStatus.SHIPPED, "shipped_at", Event.ORDER_SHIPPED)
 
 
 @transaction.atomic
 def order_deliver(*, order_id: int) -> Order:
     """A shipped order reached the customer (staff): reviews open, a reminder follows later."""
+    return _advance(order_id, OrderStatus.DELIVERED, "delivered_at", Event.ORDER_DELIVERED)
+
+
+def _advance(order_id: int, status: str, stamp: str, event: str) -> Order:
     order = order_lock(order_id=order_id)
-    _transition(order, OrderStatus.DELIVERED)
-    order.delivered_at = timezone.now()
-    order.save(update_fields=["delivered_at"])
-    order_notify(order=order, event=Event.ORDER_DELIVERED)
+    _transition(order, status)
+    setattr(order, stamp, timezone.now())
+    order.save(update_fields=[stamp])
+    order_notify(order=order, event=event)
     return order_get(user=order.customer, order_id=order.pk)
 
 

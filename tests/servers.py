@@ -244,6 +244,9 @@ class ChildProcess:
         return "".join(self.output)
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "pro_platform"]
+
+
 class WorkerProcess(ChildProcess):
     """`celery -A pro_platform worker` on the test database and vhost."""
 
@@ -253,11 +256,7 @@ class WorkerProcess(ChildProcess):
         self.queues = queues
         super().__init__(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "pro_platform",
+                *CELERY,
                 "worker",
                 "-Q",
                 queues,
@@ -290,11 +289,7 @@ class BeatProcess(ChildProcess):
         self.ready_marker = "waiting to take over" if waiting else "beat lock acquired"
         super().__init__(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "pro_platform",
+                *CELERY,
                 "beat",
                 "-l",
                 "INFO",
