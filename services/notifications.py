@@ -364,6 +364,8 @@ def notifications_republish_stuck(*, older_than: timedelta) -> int:
     for notification in stuck.iterator():
         with transaction.atomic():
             _publish(notification, _route(notification.event, notification.audience).task)
+            # Touched, so that the next sweep gives this message its time before publishing again.
+            Notification.objects.filter(pk=notification.pk).update(updated_at=timezone.now())
         count += 1
     if count:
         logger.warning("re-published %d notification(s) stuck in pending", count)

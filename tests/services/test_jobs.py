@@ -136,6 +136,7 @@ def test_only_notifications_stuck_in_pending_are_published_again(empty_queues, c
     Notification.objects.filter(pk=sent.pk).update(status=NotificationStatus.SENT)
 
     assert notifications_republish_stuck(older_than=timedelta(minutes=15)) == 1
+    assert notifications_republish_stuck(older_than=timedelta(minutes=15)) == 0  # given its time now
 
     (wire,) = servers.drain("notifications")
     assert (wire.headers["id"], wire.priority) == (stuck.task_id, stuck.priority)
