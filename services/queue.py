@@ -59,8 +59,9 @@ def enqueue(
         retries=retries,
         eta=eta,
     )
-    if not settings.OUTBOX_ENABLED:  # the control for measurements: publish on commit, keep nothing
-        transaction.on_commit(lambda: _send(message))
+    if settings.TASK_PUBLISHING != "outbox":  # references for measurements only (see settings)
+        if settings.TASK_PUBLISHING == "on_commit":
+            transaction.on_commit(lambda: _send(message))
         return message.task_id
     max_hold = timedelta(seconds=settings.OUTBOX_MAX_BROKER_DELAY_SECONDS)
     if eta is not None and eta - now > max_hold:  # a long delay: the relay publishes it when due

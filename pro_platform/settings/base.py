@@ -289,9 +289,13 @@ OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=24)
 OUTBOX_MAX_BROKER_DELAY_SECONDS = env.float("OUTBOX_MAX_BROKER_DELAY_SECONDS", default=10.0)
 # After a failed publish, requests leave their messages to the relay for this long.
 OUTBOX_FAST_PATH_PAUSE_SECONDS = env.float("OUTBOX_FAST_PATH_PAUSE_SECONDS", default=2.0)
-# Off only for measurements (the control run of the fault-injection suite, benchmarks):
-# messages are then published on commit and nothing is kept, so an outage loses them.
-OUTBOX_ENABLED = env.bool("OUTBOX_ENABLED", default=True)
+# How services publish tasks. "outbox" is the product; the other two exist only to be
+# measured against it: "on_commit" publishes on commit and keeps nothing (a broker outage
+# loses messages: the control of the fault-injection suite), "off" publishes nothing
+# (the benchmarks' reference for the cost of publishing). Never use them in production.
+TASK_PUBLISHING = env.str("TASK_PUBLISHING", default="outbox")
+if TASK_PUBLISHING not in ("outbox", "on_commit", "off"):
+    raise ImproperlyConfigured("TASK_PUBLISHING must be outbox, on_commit or off.")
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))

@@ -32,7 +32,10 @@ ORDERS = 300
 def run_outage(shop, *, orders: int, outage: float, outbox: bool, wait: float = 120):
     """Place `orders` during an outage of `outage` seconds; return replies, mailbox and timings."""
     proxy = servers.TcpProxy(5672).start()
-    via_proxy = {"TEST_CELERY_BROKER_URL": broker_url_via(proxy.port), "OUTBOX_ENABLED": str(outbox).lower()}
+    via_proxy = {
+        "TEST_CELERY_BROKER_URL": broker_url_via(proxy.port),
+        "TASK_PUBLISHING": "outbox" if outbox else "on_commit",
+    }
     with servers.smtp_server() as (mailbox, smtp_port):
         web = servers.WebServer(extra_env=via_proxy)
         worker = servers.WorkerProcess(

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), 
 
 
 def crash_after_commit(shop, *, outbox: bool, wait: float):
-    env = {"OUTBOX_ENABLED": str(outbox).lower()}
+    env = {"TASK_PUBLISHING": "outbox" if outbox else "on_commit"}
     with servers.smtp_server() as (mailbox, smtp_port):
         web = servers.WebServer(
             wsgi_app="tests.reliability.crash_before_publish:application", workers=1, extra_env=env

@@ -157,3 +157,12 @@ def test_an_order_writes_its_outbox_rows_in_its_own_transaction():
     notification_tasks = set(Notification.objects.filter(order=order).values_list("task_id", flat=True))
     assert set(OutboxMessage.objects.values_list("task_id", flat=True)) == notification_tasks
     assert OutboxMessage.objects.filter(published_at=None).count() == 0
+
+
+@pytest.mark.parametrize(("mode", "published"), [("on_commit", 1), ("off", 0)])
+def test_the_measurement_references_keep_no_outbox_row(settings, mode, published):
+    settings.TASK_PUBLISHING = mode
+    task_id = enqueue("notifications.tasks.send_notification", kwargs={"notification_id": 1})
+
+    assert OutboxMessage.objects.count() == 0
+    assert [m.headers["id"] for m in servers.drain("notifications")] == [task_id] * published
