@@ -11,5 +11,5 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # "" turns it off (benchmarks)
 errorlog = "-"

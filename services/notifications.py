@@ -8,7 +8,7 @@ the administrators, with a summary instead of a storm when many fail at once.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from orders.models import Order, OrderItem
 from outbox.models import OutboxMessage
 from pro_platform.celery import Priority
 from services.exceptions import Conflict
-from services.queue import enqueue, new_task_id
+from services.queue import TaskCall, enqueue, enqueue_many, new_task_id
 
 logger = logging.getLogger(__name__)
 
@@ -101,28 +101,44 @@ def notification_create(
     user_id: int | None = None,
 ) -> Notification:
     """Record one notification; it is published once the caller's transaction commits."""
-    route = _route(event, audience)
-    notification = Notification.objects.create(
-        event=event,
-        audience=audience,
-        channel=channel,
-        recipient=recipient,
-        payload=payload,
-        priority=route.priority,
-        order=order,
-        user_id=user_id,
-        task_id=new_task_id(),
+    (notification,) = notifications_create(
+        [
+            Notification(
+                event=event,
+                audience=audience,
+                channel=channel,
+                recipient=recipient,
+                payload=payload,
+                order=order,
+                user_id=user_id,
+            )
+        ]
     )
-    _publish(notification, route.task)
     return notification
 
 
-def _publish(notification: Notification, task: str) -> None:
-    enqueue(
-        task,
-        kwargs={"notification_id": notification.pk},
-        task_id=notification.task_id,
-        priority=notification.priority,
+def notifications_create(notifications: list[Notification]) -> list[Notification]:
+    """Record notifications (priority and task id from the event table) in one INSERT; each
+    is published once the caller's transaction commits."""
+    for notification in notifications:
+        notification.priority = _route(notification.event, notification.audience).priority
+        notification.task_id = new_task_id()
+    Notification.objects.bulk_create(notifications)
+    _publish(notifications)
+    return notifications
+
+
+def _publish(notifications: list[Notification]) -> None:
+    enqueue_many(
+        [
+            TaskCall(
+                _route(n.event, n.audience).task,
+                kwargs={"notification_id": n.pk},
+                task_id=n.task_id,
+                priority=n.priority,
+            )
+            for n in notifications
+        ]
     )
 
 
@@ -156,21 +172,25 @@ def _item_payload(item: OrderItem) -> dict[str, Any]:
     }
 
 
-def order_notify(*, order: Order, event: str) -> list[Notification]:
-    """Create every notification `event` calls for on `order`, as EVENT_ROUTES says."""
-    items = list(order.items.select_related("product__seller").order_by("id"))
+def order_notify(*, order: Order, event: str, items: list[OrderItem] | None = None) -> list[Notification]:
+    """Create every notification `event` calls for on `order`, as EVENT_ROUTES says.
+
+    `items`, with their products and sellers, spare a query when the caller has them.
+    """
+    if items is None:
+        items = list(order.items.select_related("product__seller").order_by("id"))
     order_data = _order_payload(order)
     customer = order.customer
     customer_chat = (
         CustomerProfile.objects.filter(user_id=customer.pk).values_list("telegram_chat_id", flat=True).first()
     )
-    created: list[Notification] = []
+    wanted: list[Notification] = []
 
     def add(route: Route, *, email: str, chat_id: str, payload: dict[str, Any], user_id: int | None) -> None:
         for channel in route.channels:
             for recipient in _addresses(channel, email=email, chat_id=chat_id):
-                created.append(
-                    notification_create(
+                wanted.append(
+                    Notification(
                         event=event,
                         audience=route.audience,
                         channel=channel,
@@ -213,7 +233,7 @@ def order_notify(*, order: Order, event: str) -> list[Notification]:
                 payload={"order": order_data, "items": [_item_payload(i) for i in items]},
                 user_id=None,
             )
-    return created
+    return notifications_create(wanted)
 
 
 # --- Delivering --------------------------------------------------------------------------------
@@ -363,7 +383,7 @@ def notifications_republish_stuck(*, older_than: timedelta) -> int:
     count = 0
     for notification in stuck.iterator():
         with transaction.atomic():
-            _publish(notification, _route(notification.event, notification.audience).task)
+            _publish([notification])
             # Touched, so that the next sweep gives this message its time before publishing again.
             Notification.objects.filter(pk=notification.pk).update(updated_at=timezone.now())
         count += 1
@@ -388,7 +408,7 @@ def notification_resend(*, notification_id: int) -> Notification:
         notification.alerted_at = None
         notification.task_id = new_task_id()
         notification.save()
-        _publish(notification, _route(notification.event, notification.audience).task)
+        _publish([notification])
     return notification
 
 
@@ -406,12 +426,20 @@ def staff_alert(*, event: str, payload: dict[str, Any]) -> list[Notification]:
     ]
     if not recipients:
         logger.error("no ADMINS and no managers' Telegram chat to alert: %s %s", event, payload)
-    return [
-        notification_create(
-            event=event, audience=route.audience, channel=channel, recipient=recipient, payload=payload
-        )
-        for channel, recipient in recipients
-    ]
+    return _to_each(event, route.audience, recipients, payload)
+
+
+def _to_each(
+    event: str, audience: str, recipients: Sequence[tuple[str, str]], payload: dict
+) -> list[Notification]:
+    return notifications_create(
+        [
+            Notification(
+                event=event, audience=audience, channel=channel, recipient=recipient, payload=payload
+            )
+            for channel, recipient in recipients
+        ]
+    )
 
 
 def staff_email(*, event: str, payload: dict[str, Any]) -> list[Notification]:
@@ -423,12 +451,7 @@ def staff_email(*, event: str, payload: dict[str, Any]) -> list[Notification]:
         .order_by("id")
         .values_list("email", flat=True)
     )
-    return [
-        notification_create(
-            event=event, audience=route.audience, channel=Channel.EMAIL, recipient=address, payload=payload
-        )
-        for address in addresses
-    ]
+    return _to_each(event, route.audience, [(Channel.EMAIL, address) for address in addresses], payload)
 
 
 def _failure_payload(notification: Notification) -> dict[str, Any]:

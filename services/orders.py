@@ -107,7 +107,7 @@ def _order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key
     order = Order.objects.create(
         customer=customer, total=total, currency=currencies.pop(), idempotency_key=idempotency_key
     )
-    OrderItem.objects.bulk_create(
+    order_items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             product=products[line.product_id],
@@ -116,7 +116,7 @@ def _order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key
         )
         for line in items
     )
-    order_notify(order=order, event=Event.ORDER_CREATED)
+    order_notify(order=order, event=Event.ORDER_CREATED, items=order_items)
     return order_get(user=customer, order_id=order.pk)
 
 

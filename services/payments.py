@@ -32,11 +32,10 @@ from services.orders import order_lock, order_mark_paid, order_mark_payment_fail
 from services.queue import enqueue, new_task_id
 
 
-def payment_details_ensure(*, order: Order) -> OrderPaymentDetails:
-    """The order's payment details, created on first call with the order's amount."""
-    details, _ = OrderPaymentDetails.objects.get_or_create(
-        order=order, defaults={"amount": order.total, "currency": order.currency}
-    )
+def payment_details_create(*, order: Order) -> OrderPaymentDetails:
+    """A new order's payment details, for the order's amount (kept on `order.payment`)."""
+    details = OrderPaymentDetails.objects.create(order=order, amount=order.total, currency=order.currency)
+    order.payment = details
     return details
 
 

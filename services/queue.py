@@ -20,7 +20,9 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +41,18 @@ def new_task_id() -> str:
     return str(uuid.uuid4())
 
 
+@dataclass(frozen=True)
+class TaskCall:
+    """One task to run: what `enqueue` records and publishes."""
+
+    task_name: str
+    kwargs: JsonKwargs
+    task_id: str | None = None
+    priority: int | None = None
+    countdown: float | None = None
+    retries: int = 0
+
+
 def enqueue(
     task_name: str,
     *,
@@ -49,38 +63,59 @@ def enqueue(
     retries: int = 0,
 ) -> str:
     """Record `task_name(**kwargs)` in the outbox and publish it once the transaction commits."""
+    (task_id,) = enqueue_many([TaskCall(task_name, kwargs, task_id, priority, countdown, retries)])
+    return task_id
+
+
+def enqueue_many(calls: list[TaskCall]) -> list[str]:
+    """`enqueue` for several tasks at once: one INSERT, one publishing pass, one UPDATE."""
     now = timezone.now()
-    eta = now + timedelta(seconds=countdown) if countdown else None
-    message = OutboxMessage(
-        task_name=task_name,
-        kwargs=kwargs,
-        task_id=task_id or new_task_id(),
-        priority=priority,
-        retries=retries,
-        eta=eta,
-    )
+    messages = [_outbox_message(call, now) for call in calls]
     if settings.TASK_PUBLISHING != "outbox":  # references for measurements only (see settings)
         if settings.TASK_PUBLISHING == "on_commit":
-            transaction.on_commit(lambda: _send(message))
-        return message.task_id
-    max_hold = timedelta(seconds=settings.OUTBOX_MAX_BROKER_DELAY_SECONDS)
-    if eta is not None and eta - now > max_hold:  # a long delay: the relay publishes it when due
-        message.available_at = eta - max_hold
-        message.save()
-        return message.task_id
-    message.available_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
-    message.save()
-    transaction.on_commit(lambda: _publish_after_commit(message))
-    return message.task_id
+            for message in messages:
+                transaction.on_commit(partial(_send, message))
+        return [m.task_id for m in messages]
+    OutboxMessage.objects.bulk_create(messages)
+    now_due = [m for m in messages if not _long_delay(m, now)]  # the rest wait for the relay
+    if now_due:
+        transaction.on_commit(partial(_publish_after_commit, now_due))
+    return [m.task_id for m in messages]
 
 
-def _send(message: OutboxMessage) -> None:
+def _max_hold() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_MAX_BROKER_DELAY_SECONDS)
+
+
+def _long_delay(message: OutboxMessage, now: datetime) -> bool:
+    return message.eta is not None and message.eta - now > _max_hold()
+
+
+def _outbox_message(call: TaskCall, now: datetime) -> OutboxMessage:
+    message = OutboxMessage(
+        task_name=call.task_name,
+        kwargs=call.kwargs,
+        task_id=call.task_id or new_task_id(),
+        priority=call.priority,
+        retries=call.retries,
+        eta=now + timedelta(seconds=call.countdown) if call.countdown else None,
+    )
+    # A long delay is published by the relay shortly before it is due; anything else at
+    # once after commit, or by the relay after the grace if that failed.
+    if message.eta is not None and _long_delay(message, now):
+        message.available_at = message.eta - _max_hold()
+    else:
+        message.available_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    return message
+
+
+def _send(message: OutboxMessage, producer: Any = None) -> None:
     options: dict[str, Any] = {"task_id": message.task_id, "retries": message.retries}
     if message.priority is not None:
         options["priority"] = message.priority
     if message.eta is not None and message.eta > timezone.now():
         options["eta"] = message.eta
-    app.send_task(message.task_name, kwargs=message.kwargs, **options)
+    app.send_task(message.task_name, kwargs=message.kwargs, producer=producer, **options)
 
 
 class _BrokerDownPause:
@@ -104,27 +139,32 @@ class _BrokerDownPause:
 broker_down = _BrokerDownPause()
 
 
-def _publish_after_commit(message: OutboxMessage) -> None:
+def _publish_after_commit(messages: list[OutboxMessage]) -> None:
     # The rows are committed whatever happens here, so nothing may fail the request that
-    # caused it: a failed publish is left to the relay, and so is a message published
-    # but not marked (the relay publishes it again; tasks are idempotent).
+    # caused them: what is not published is left to the relay, and so is a message
+    # published but not marked (the relay publishes it again; tasks are idempotent).
     if broker_down.active():
         return
+    published: list[int] = []
     try:
-        _send(message)
+        with app.producer_or_acquire() as producer:
+            for message in messages:
+                _send(message, producer)
+                published.append(message.pk)
     except Exception as exc:
         broker_down.start()
         logger.warning(
             "could not publish %s[%s] now (%s); the outbox relay will",
-            message.task_name,
-            message.task_id,
+            messages[len(published)].task_name,
+            messages[len(published)].task_id,
             exc,
         )
+    if not published:
         return
     try:
-        OutboxMessage.objects.filter(pk=message.pk, published_at=None).update(published_at=timezone.now())
+        OutboxMessage.objects.filter(pk__in=published, published_at=None).update(published_at=timezone.now())
     except DatabaseError as exc:
-        logger.warning("published %s[%s] but could not mark it (%s)", message.task_name, message.task_id, exc)
+        logger.warning("published %d message(s) but could not mark them (%s)", len(published), exc)
 
 
 class BrokerUnavailable(Exception):

@@ -1,5 +1,6 @@
 """Real servers and processes the tests start: an SMTP server, Celery workers, RabbitMQ helpers."""
 
+import asyncio
 import json
 import os
 import queue
@@ -27,12 +28,12 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_until(predicate, timeout: float = 30.0) -> bool:
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.1)
+        time.sleep(interval)
     return predicate()
 
 
@@ -54,12 +55,23 @@ class ReceivedMail:
 
 @dataclass
 class SmtpSink:
-    """An aiosmtpd handler that keeps every message it accepts."""
+    """An aiosmtpd handler that keeps every message it accepts (or, with keep=False, counts them).
+
+    `delay` makes it answer each message that many seconds late, like a slow provider.
+    """
 
     received: "queue.Queue[ReceivedMail]" = field(default_factory=queue.Queue)
     accepted: list[ReceivedMail] = field(default_factory=list)  # everything, for counting
+    delay: float = 0.0
+    keep: bool = True
+    count: int = 0
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.count += 1
+        if not self.keep:
+            return "250 Message accepted for delivery"
         mail = ReceivedMail(
             sender=envelope.mail_from,  # type: ignore[attr-defined]
             recipients=list(envelope.rcpt_tos),  # type: ignore[attr-defined]
@@ -88,8 +100,10 @@ class SmtpSink:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[SmtpSink, int]]:
-    sink = SmtpSink()
+def smtp_server(
+    port: int | None = None, *, delay: float = 0.0, keep: bool = True
+) -> Iterator[tuple[SmtpSink, int]]:
+    sink = SmtpSink(delay=delay, keep=keep)
     port = port or free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
@@ -475,7 +489,14 @@ class TelegramServer:
     more than `max_per_second` in a second, so a test sees whether the limits held.
     """
 
-    def __init__(self, *, max_per_second: float | None = None, chat_interval: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_per_second: float | None = None,
+        chat_interval: float | None = None,
+        reply_delay: float = 0.0,
+    ) -> None:
+        self.reply_delay = reply_delay
         self.requests: list[TelegramRequest] = []
         self.max_per_second = max_per_second
         self.chat_interval = chat_interval
@@ -534,7 +555,7 @@ class TelegramServer:
                         "parameters": {"retry_after": 1},
                     },
                 )
-            return ScriptedReply()
+            return ScriptedReply(delay=self.reply_delay)
 
     def _record(self, request: TelegramRequest) -> None:
         with self._lock:

@@ -1,0 +1,19 @@
+-- wrk script for the benchmarks: method, body and Authorization from the environment;
+-- at the end, one line "BENCH {json}" with requests/s, latency percentiles and errors.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+wrk.body = os.getenv("BENCH_BODY")
+wrk.headers["Content-Type"] = "application/json"
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+
+function done(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'BENCH {"requests": %d, "seconds": %.3f, "rps": %.2f, "p50_ms": %.3f, "p99_ms": %.3f, "errors": %d, "non_2xx": %d}\n',
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors, summary.errors.status))
+end
