@@ -15,12 +15,13 @@ POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index 
 export POETRY_PYPI_MIRROR_URL
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install run test lint format services test-tools
+.PHONY: help install run test lint format services test-tools bench bench-smoke bench-tools
 
 help:
 	@echo "make run    install, migrate, load demo data, then run the API, a worker per queue and beat"
 	@echo "make test   install, then run the whole test suite against real PostgreSQL and RabbitMQ"
 	@echo "make lint   ruff and mypy"
+	@echo "make bench  measure the platform against references (bench/REPORT.md); make bench-smoke: seconds"
 
 $(POETRY):
 	$(PYTHON) -m venv $(TOOLS)
@@ -55,3 +56,19 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Debian's wrk drives the HTTP load; pgbench comes with PostgreSQL.
+bench-tools:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "please install wrk (e.g. sudo apt-get install wrk)"; exit 1; fi; }
+	@command -v pgbench >/dev/null || { echo "pgbench is needed (it comes with PostgreSQL)"; exit 1; }
+	@command -v taskset >/dev/null || { echo "taskset is needed (util-linux)"; exit 1; }
+
+bench: install bench-tools
+	$(VENV)/bin/python -m bench.run
+
+# A few seconds of each measurement, into bench/out/: proves the harness works, measures nothing.
+bench-smoke: install bench-tools
+	$(VENV)/bin/python -m bench.run --smoke --out bench/out

@@ -15,17 +15,28 @@ _INSERT = re.compile(r'^INSERT INTO "(?P<table>\w+)"')
 _PAYMENT_REFERENCE = re.compile(r"'pay_[0-9a-f]+'")
 
 
-def pgbench_script(statements: list[str], first_ids: dict[str, int]) -> str:
+def pgbench_script(
+    statements: list[str], first_ids: dict[str, int], *, products: tuple[int, int, int] | None = None
+) -> str:
     """The same statements in the same order, transaction boundaries included (Django's
     query log records BEGIN and COMMIT too).
 
     A row created by the request gets its id from a variable in the script (`\\gset`),
     so that each run creates new rows that reference each other as the request's did.
     `first_ids`: the first id each table handed out while the statements were captured.
+    `products` (first, second, span): the two product ids of the captured order, each replaced
+    by a random one of the `span` ids from it on, as the load generator picks them.
     """
     next_id = dict(first_ids)
     lines: list[str] = []
     replacements: dict[str, str] = {}
+    if products:
+        first, second, span = products
+        lines += [
+            f"\\set p1 random({first}, {first + span - 1})",
+            f"\\set p2 random({second}, {second + span - 1})",
+        ]
+        replacements |= {str(first): ":p1", str(second): ":p2"}
     for sql in statements:
         sql = _PAYMENT_REFERENCE.sub("'pay_' || md5(random()::text)", sql)  # a unique column
         for literal, variable in replacements.items():

@@ -27,3 +27,5 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]  # testserver: the harn
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "1000000/minute"}
 # The test suite's cheap hasher: the harness logs its users in once, nothing more.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The "worker storing no task state" reference turns results off for one worker (bench/run.py).
+CELERY_TASK_IGNORE_RESULT = os.environ.get("CELERY_TASK_IGNORE_RESULT") == "true"

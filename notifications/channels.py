@@ -5,13 +5,17 @@ TransientDeliveryError (worth another try, maybe after `retry_after` seconds) or
 PermanentDeliveryError (another try would fail the same way).
 """
 
+import os
 import smtplib
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 
 
 class DeliveryError(Exception):
@@ -51,6 +55,46 @@ def message_id(key: str) -> str:
     return f"<{key}@{domain}>"
 
 
+class _MailConnection:
+    """One connection to the mail server per process, kept open between e-mails: no connect,
+    EHLO and QUIT for each. One the server dropped since (idle timeout, restart) is replaced
+    once; the message is sent again on the new connection, with the same Message-ID."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._key: tuple = ()
+
+    def send(self, email: EmailMultiAlternatives) -> None:
+        key = (os.getpid(), settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+        with self._lock:
+            if key != self._key:  # a forked worker process, or other settings: not this connection
+                self._connection, self._key = None, key
+            for attempt in (1, 2):
+                if self._connection is None:
+                    self._connection = get_connection(fail_silently=False)
+                    self._connection.open()
+                email.connection = self._connection
+                try:
+                    email.send(fail_silently=False)
+                    return
+                except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                    self._drop()
+                    if attempt == 2:
+                        raise exc
+                except Exception:
+                    self._drop()
+                    raise
+
+    def _drop(self) -> None:
+        with suppress(Exception):
+            self._connection.close()
+        self._connection = None
+
+
+_mail = _MailConnection()
+
+
 def send_email(recipient: str, message: Message) -> None:
     headers = {"Message-ID": message_id(message.key)} if message.key else None
     email = EmailMultiAlternatives(message.subject, message.text, None, [recipient], headers=headers)
@@ -58,7 +102,7 @@ def send_email(recipient: str, message: Message) -> None:
     for attachment in message.attachments:
         email.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
-        email.send(fail_silently=False)
+        _mail.send(email)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         reason = "; ".join(

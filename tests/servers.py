@@ -65,6 +65,14 @@ class SmtpSink:
     delay: float = 0.0
     keep: bool = True
     count: int = 0
+    sessions: int = 0  # SMTP conversations (EHLO) seen
+
+    async def handle_EHLO(
+        self, server: object, session: object, envelope: object, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname  # type: ignore[attr-defined]  # what aiosmtpd's default does
+        return responses
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         if self.delay:

@@ -261,7 +261,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TRACK_STARTED = True
+# Seed 003: the STARTED state is stored when a task starts (the API shows it; reports put their
+# progress there). It costs a database write per task (see bench/REPORT.md).
+CELERY_TASK_TRACK_STARTED = env.bool("CELERY_TASK_TRACK_STARTED", default=True)
 # Acknowledge after the task ran, and put the message back if its process died, so a
 # killed worker loses nothing; every task is idempotent for that reason. Messages are
 # persistent (on disk in RabbitMQ) and prefetch is one, so priorities hold.
@@ -301,8 +303,10 @@ CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))
 # django-celery-beat's DatabaseScheduler, held by one beat at a time (pro_platform/beat.py).
 CELERY_BEAT_SCHEDULER = "pro_platform.beat:SingleBeatScheduler"
-CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events cost a publish per task state (measured: about 2 ms a task) and only monitoring
+# reads them: Flower switches them on in the workers when it starts (enable_events), and
+# `celery -A pro_platform control enable_events` does so by hand.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
 
 LOGGING = {
     "version": 1,

@@ -140,3 +140,34 @@ def test_every_attempt_at_one_notification_carries_the_same_message_id(settings,
     first, second = mailbox.wait_for(2)
     assert first.message["Message-ID"].strip() == "<notification-42@pro-platform.local>"
     assert second.message["Message-ID"].strip() == first.message["Message-ID"].strip()
+
+
+def smtp_settings(settings, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+
+
+def test_emails_share_one_smtp_connection(settings, smtp):
+    mailbox, port = smtp
+    smtp_settings(settings, port)
+    for n in range(3):
+        send_email(f"r{n}@example.com", MESSAGE)
+
+    assert [m.recipients for m in mailbox.wait_for(3)] == [
+        ["r0@example.com"],
+        ["r1@example.com"],
+        ["r2@example.com"],
+    ]
+    assert mailbox.sessions == 1
+
+
+def test_a_connection_the_server_dropped_is_replaced_and_the_email_still_sent(settings):
+    port = servers.free_port()
+    smtp_settings(settings, port)
+    with servers.smtp_server(port=port) as (first, _):
+        send_email("before@example.com", MESSAGE)
+        assert len(first.wait_for(1)) == 1
+    with servers.smtp_server(port=port) as (second, _):  # a restart: the kept connection is dead
+        send_email("after@example.com", MESSAGE)
+        assert [m.recipients for m in second.wait_for(1)] == [["after@example.com"]]
+        assert second.sessions == 1
