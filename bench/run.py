@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -218,6 +218,35 @@ def wrk(
     return result
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        with suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pids_of(pattern: str) -> list[int]:
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False).stdout
+    return [int(pid) for pid in found.split()]
+
+
+def with_cpu(server: servers.WebServer, load: Callable[[], dict]) -> dict:
+    """`load`'s figures, with the CPU time each order cost the web server, RabbitMQ and PostgreSQL."""
+    assert server.process is not None
+    groups = {
+        "web": children(server.process.pid),
+        "broker": pids_of("beam.smp"),
+        "database": pids_of("postgres"),
+    }
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    result = load()
+    for name, pids in groups.items():
+        result[f"{name}_cpu_ms"] = (cpu_seconds(pids) - before[name]) / max(result["requests"], 1) * 1000
+    return result
+
+
 def pgbench(script: Path, *, clients: int, seconds: int) -> dict:
     db = settings.DATABASES["default"]
     with tempfile.TemporaryDirectory() as logs:
@@ -349,8 +378,12 @@ def order_create_throughput(report: Report, plan: Plan, shop: Shop) -> None:
         for c in plan.concurrencies:
             medians = alternate(
                 {
-                    "ours": partial(post, publishing.url + ORDERS, connections_=c),
-                    "no_publish": partial(post, silent.url + ORDERS, connections_=c),
+                    "ours": partial(
+                        with_cpu, publishing, partial(post, publishing.url + ORDERS, connections_=c)
+                    ),
+                    "no_publish": partial(
+                        with_cpu, silent, partial(post, silent.url + ORDERS, connections_=c)
+                    ),
                     "drf": partial(
                         wrk, f"{publishing.url}/bench/drf-constant/", connections_=c, seconds=plan.seconds
                     ),
@@ -410,6 +443,17 @@ def order_create_throughput(report: Report, plan: Plan, shop: Shop) -> None:
                     medians["pgbench"]["p99_ms"],
                     "ms",
                     "pgbench, the same SQL",
+                )
+            )
+        busiest = f"order_create_c{plan.concurrencies[-1]}"
+        for part, label in (("web", "web server"), ("broker", "RabbitMQ"), ("database", "PostgreSQL")):
+            report.add(
+                Row(
+                    f"CPU per order ({label}), {plan.concurrencies[-1]} clients",
+                    report.raw[busiest]["ours"][f"{part}_cpu_ms"],
+                    report.raw[busiest]["no_publish"][f"{part}_cpu_ms"],
+                    "ms",
+                    "same endpoint, publishing off",
                 )
             )
     script.unlink()

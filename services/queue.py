@@ -1,10 +1,11 @@
 """The single door through which asynchronous work starts: a transactional outbox.
 
 `enqueue` writes an OutboxMessage in the caller's transaction. After the commit
-the message is published at once (with publisher confirms) and marked published:
-the fast path. If the broker is down, or the process dies between commit and
-publish, the row stays unpublished and `manage.py outbox_relay` publishes it
-later, so nothing the API acknowledged is lost. A message may then be published
+the message is published at once (with publisher confirms) by this process's
+publisher thread and marked published: the fast path, which no request waits
+for. If the broker is down, or the process dies between commit and publish, the
+row stays unpublished and `manage.py outbox_relay` publishes it later, so nothing
+the API acknowledged is lost. A message may then be published
 twice (fast path and relay racing, or a redelivery): every task is idempotent.
 
 A delay longer than OUTBOX_MAX_BROKER_DELAY_SECONDS is not handed to RabbitMQ as
@@ -16,7 +17,9 @@ The queue a task goes to is decided by the router in pro_platform/celery.py,
 never here; a caller may only set the message priority.
 """
 
+import atexit
 import logging
+import os
 import threading
 import time
 import uuid
@@ -26,7 +29,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from outbox.models import OutboxMessage
@@ -79,7 +82,7 @@ def enqueue_many(calls: list[TaskCall]) -> list[str]:
     OutboxMessage.objects.bulk_create(messages)
     now_due = [m for m in messages if not _long_delay(m, now)]  # the rest wait for the relay
     if now_due:
-        transaction.on_commit(partial(_publish_after_commit, now_due))
+        transaction.on_commit(partial(publisher.submit, now_due))
     return [m.task_id for m in messages]
 
 
@@ -139,10 +142,58 @@ class _BrokerDownPause:
 broker_down = _BrokerDownPause()
 
 
-def _publish_after_commit(messages: list[OutboxMessage]) -> None:
-    # The rows are committed whatever happens here, so nothing may fail the request that
-    # caused them: what is not published is left to the relay, and so is a message
-    # published but not marked (the relay publishes it again; tasks are idempotent).
+class _Publisher:
+    """The fast path, off the request's back: one thread per process publishes committed messages.
+
+    At commit a request hands its messages over and answers at once; the thread publishes
+    them (with confirms) and marks them, taking everything handed over meanwhile in one
+    pass, so under load one producer and one UPDATE serve many requests. What it has not
+    published when the process ends, the relay publishes after OUTBOX_RELAY_GRACE_SECONDS.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._pending: list[OutboxMessage] = []
+        self._busy = False
+        self._pid = 0
+
+    def submit(self, messages: list[OutboxMessage]) -> None:
+        with self._changed:
+            if self._pid != os.getpid():  # first use in this process (a fork inherits no thread)
+                self._pid, self._pending, self._busy = os.getpid(), [], False
+                threading.Thread(target=self._run, name="outbox-publisher", daemon=True).start()
+            self._pending += messages
+            self._changed.notify_all()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything handed over was published or left to the relay."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending))
+                batch, self._pending, self._busy = self._pending, [], True
+            try:
+                _publish_now(batch)
+            except Exception:  # never let the thread die: the relay has the rows anyway
+                logger.exception("outbox publisher failed on %d message(s)", len(batch))
+            finally:
+                close_old_connections()  # by CONN_MAX_AGE, as a request would
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+
+
+publisher = _Publisher()
+atexit.register(publisher.flush, 2.0)  # a process that ends normally publishes what it committed
+
+
+def _publish_now(messages: list[OutboxMessage]) -> None:
+    # The rows are committed whatever happens here: what is not published is left to the
+    # relay, and so is a message published but not marked (the relay publishes it again;
+    # tasks are idempotent).
     if broker_down.active():
         return
     published: list[int] = []
@@ -165,6 +216,7 @@ def _publish_after_commit(messages: list[OutboxMessage]) -> None:
         OutboxMessage.objects.filter(pk__in=published, published_at=None).update(published_at=timezone.now())
     except DatabaseError as exc:
         logger.warning("published %d message(s) but could not mark them (%s)", len(published), exc)
+        connection.close()  # a broken connection is not reused
 
 
 class BrokerUnavailable(Exception):

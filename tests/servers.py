@@ -168,7 +168,15 @@ def purge_queues() -> None:
             channel.queue_purge(name)
 
 
+def published() -> None:
+    """Wait for this process's outbox publisher to publish what it was handed (at commit)."""
+    from services.queue import publisher
+
+    assert publisher.flush(10), "the outbox publisher did not finish"
+
+
 def queue_depth(name: str) -> int:
+    published()
     with amqp_channel() as channel:
         return int(channel.queue_declare(name, passive=True).method.message_count)
 
@@ -183,6 +191,7 @@ class WireMessage:
 
 def drain(name: str) -> list[WireMessage]:
     """Take every message off a queue (acknowledging them) and return them in delivery order."""
+    published()
     messages: list[WireMessage] = []
     with amqp_channel() as channel:
         while True:

@@ -1,8 +1,9 @@
 """Scenario 3: the web process is killed after the commit and before the publish.
 
-The order is committed but the process dies before it answers, so the customer sees
-no 201; the outbox relay must still deliver its e-mails, once. Without the outbox
-(the control) they are never sent.
+The order is committed, and the process dies the moment it is about to publish: with
+the outbox that is in its publisher thread, usually after the 201 went out; with a plain
+on_commit publish (the control) it is inside the request, which gets no answer. The
+outbox relay must still deliver the e-mails, once; without the outbox they are never sent.
 """
 
 import pytest
@@ -35,14 +36,15 @@ def crash_after_commit(shop, *, outbox: bool, wait: float):
 def test_an_order_committed_by_a_process_that_died_before_publishing_is_confirmed_once(shop, report):
     reply, order, deliveries = crash_after_commit(shop, outbox=True, wait=30)
 
-    assert reply.status == 0  # the process died: no answer at all
+    # The publisher thread and the answer race: the 201 usually goes out before the process dies.
+    assert reply.status in (201, 0)
     assert order.items.count() == 2
     assert len(deliveries.expected) == 2
     assert deliveries.missing == set()
     assert deliveries.duplicated == {}
     report(
         "scenario 3, web process killed between commit and publish",
-        order="committed, no answer (the process died)",
+        order=f"committed, answered {reply.status or 'nothing'}, then the process died before publishing",
         emails=f"2 of 2 sent by the relay {deliveries.seconds:.1f} s later, duplicates {deliveries.copies}",
     )
 
@@ -50,7 +52,7 @@ def test_an_order_committed_by_a_process_that_died_before_publishing_is_confirme
 def test_control_without_the_outbox_a_crash_after_commit_loses_the_emails(shop, report):
     reply, _, deliveries = crash_after_commit(shop, outbox=False, wait=10)
 
-    assert reply.status == 0
+    assert reply.status == 0  # the process died inside the request: no answer at all
     assert len(deliveries.expected) == 2
     assert deliveries.missing == deliveries.expected
     report("control for scenario 3, outbox off", order="committed", emails="0 of 2 sent, 10 s later")

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from orders.models import Order
 from outbox.models import OutboxMessage
+from services import queue
 from services.orders import OrderLine, order_create
 from services.queue import enqueue, outbox_prune, outbox_relay_batch
 from tests import servers
@@ -30,6 +33,7 @@ def age_outbox() -> None:
 def test_a_committed_enqueue_is_published_at_once_and_marked():
     task_id = enqueue("notifications.tasks.send_notification", kwargs={"notification_id": 1}, priority=3)
 
+    servers.published()
     message = OutboxMessage.objects.get(task_id=task_id)
     assert message.published_at is not None
     (wire,) = servers.drain("notifications")
@@ -156,6 +160,7 @@ def test_an_order_writes_its_outbox_rows_in_its_own_transaction():
     order = order_create(customer=UserFactory.create(), items=[OrderLine(ProductFactory.create().pk, 1)])
     notification_tasks = set(Notification.objects.filter(order=order).values_list("task_id", flat=True))
     assert set(OutboxMessage.objects.values_list("task_id", flat=True)) == notification_tasks
+    servers.published()
     assert OutboxMessage.objects.filter(published_at=None).count() == 0
 
 
@@ -166,3 +171,25 @@ def test_the_measurement_references_keep_no_outbox_row(settings, mode, published
 
     assert OutboxMessage.objects.count() == 0
     assert [m.headers["id"] for m in servers.drain("notifications")] == [task_id] * published
+
+
+def test_no_request_waits_for_the_broker_the_publisher_thread_does(monkeypatch):
+    """The commit hands the messages to this process's publisher thread and returns at once."""
+    gate = threading.Event()
+    real_send = queue._send
+
+    def slow_send(message, producer=None):
+        gate.wait(10)  # a broker that takes its time to confirm
+        real_send(message, producer)
+
+    monkeypatch.setattr(queue, "_send", slow_send)
+    started = time.monotonic()
+    task_id = enqueue("notifications.tasks.send_notification", kwargs={"notification_id": 1})
+    returned_after = time.monotonic() - started
+
+    assert returned_after < 1
+    assert OutboxMessage.objects.get(task_id=task_id).published_at is None  # still on its way
+    gate.set()
+    servers.published()
+    assert OutboxMessage.objects.get(task_id=task_id).published_at is not None
+    assert [m.headers["id"] for m in servers.drain("notifications")] == [task_id]

@@ -48,6 +48,7 @@ def test_a_short_retry_is_published_at_once_with_its_eta_count_and_priority():
     ):
         send_notification.retry(countdown=3, exc=RuntimeError("SMTP down"))
 
+    servers.published()
     message = OutboxMessage.objects.get()
     assert (message.task_id, message.retries, message.priority) == ("task-1", 2, 8)
     assert message.kwargs == {"notification_id": 5}
