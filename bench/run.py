@@ -219,11 +219,12 @@ def wrk(
 
 
 def cpu_seconds(pids: list[int]) -> float:
+    """CPU time of the processes and of their children that have ended (PostgreSQL's backends)."""
     ticks = 0
     for pid in pids:
         with suppress(FileNotFoundError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -235,15 +236,17 @@ def pids_of(pattern: str) -> list[int]:
 def with_cpu(server: servers.WebServer, load: Callable[[], dict]) -> dict:
     """`load`'s figures, with the CPU time each order cost the web server, RabbitMQ and PostgreSQL."""
     assert server.process is not None
-    groups = {
-        "web": children(server.process.pid),
-        "broker": pids_of("beam.smp"),
-        "database": pids_of("postgres"),
-    }
-    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    web_pid = server.process.pid
+
+    def groups() -> dict[str, list[int]]:
+        return {"web": children(web_pid), "broker": pids_of("beam.smp"), "database": pids_of("postgres")}
+
+    started = groups()
+    before = {name: cpu_seconds(pids) for name, pids in started.items()}
     result = load()
-    for name, pids in groups.items():
-        result[f"{name}_cpu_ms"] = (cpu_seconds(pids) - before[name]) / max(result["requests"], 1) * 1000
+    for name, pids in groups().items():  # with the backends that started meanwhile, counted whole
+        spent = cpu_seconds(sorted(set(pids) | set(started[name]))) - before[name]
+        result[f"{name}_cpu_ms"] = spent / max(result["requests"], 1) * 1000
     return result
 
 

@@ -23,6 +23,7 @@ import os
 import threading
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,9 +32,12 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
+from kombu import Producer
 
 from outbox.models import OutboxMessage
-from pro_platform.celery import app
+from pro_platform.celery import app, route_task
+
+PERSISTENT = 2  # AMQP delivery mode: written to disk by RabbitMQ
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +79,10 @@ def enqueue_many(calls: list[TaskCall]) -> list[str]:
     now = timezone.now()
     messages = [_outbox_message(call, now) for call in calls]
     if settings.TASK_PUBLISHING != "outbox":  # references for measurements only (see settings)
-        if settings.TASK_PUBLISHING == "on_commit":
-            for message in messages:
-                transaction.on_commit(partial(_send, message))
+        if settings.TASK_PUBLISHING == "on_commit":  # what `transaction.on_commit(task.delay)` does
+            for m in messages:
+                send = partial(app.send_task, m.task_name, kwargs=m.kwargs, task_id=m.task_id)
+                transaction.on_commit(partial(send, priority=m.priority))
         return [m.task_id for m in messages]
     OutboxMessage.objects.bulk_create(messages)
     now_due = [m for m in messages if not _long_delay(m, now)]  # the rest wait for the relay
@@ -112,13 +117,28 @@ def _outbox_message(call: TaskCall, now: datetime) -> OutboxMessage:
     return message
 
 
-def _send(message: OutboxMessage, producer: Any = None) -> None:
-    options: dict[str, Any] = {"task_id": message.task_id, "retries": message.retries}
-    if message.priority is not None:
-        options["priority"] = message.priority
-    if message.eta is not None and message.eta > timezone.now():
-        options["eta"] = message.eta
-    app.send_task(message.task_name, kwargs=message.kwargs, producer=producer, **options)
+def _send(message: OutboxMessage, producer: Producer) -> None:
+    """Publish `message` as Celery's send_task would: protocol 2, the queue and priority of
+    pro_platform.celery's router, persistent, confirmed by the broker (the transport's
+    confirm_publish). Without send_task's per-message work (option merging, signals, a
+    retry wrapper: about 0.8 ms of CPU a message, measured) — the outbox retries instead."""
+    route = route_task(message.task_name, (), message.kwargs, {})
+    eta = message.eta if message.eta is not None and message.eta > timezone.now() else None
+    task = app.amqp.as_task_v2(
+        message.task_id, message.task_name, kwargs=message.kwargs, retries=message.retries, eta=eta
+    )
+    producer.publish(
+        task.body,
+        exchange=route["queue"],
+        routing_key=route["routing_key"],
+        headers=task.headers,
+        priority=route["priority"] if message.priority is None else message.priority,
+        delivery_mode=PERSISTENT,
+        serializer="json",
+        declare=[app.amqp.queues[route["queue"]]],  # once per connection: a fresh broker has none
+        retry=False,
+        **task.properties,
+    )
 
 
 class _BrokerDownPause:
@@ -199,9 +219,14 @@ def _publish_now(messages: list[OutboxMessage]) -> None:
     published: list[int] = []
     try:
         with app.producer_or_acquire() as producer:
-            for message in messages:
-                _send(message, producer)
-                published.append(message.pk)
+            try:
+                _connect(producer)
+                for message in messages:
+                    _send(message, producer)
+                    published.append(message.pk)
+            except Exception:
+                _forget_connection(producer)
+                raise
     except Exception as exc:
         broker_down.start()
         logger.warning(
@@ -213,10 +238,29 @@ def _publish_now(messages: list[OutboxMessage]) -> None:
     if not published:
         return
     try:
-        OutboxMessage.objects.filter(pk__in=published, published_at=None).update(published_at=timezone.now())
+        with connection.cursor() as cursor:  # SQL, not the ORM: this runs for every message
+            cursor.execute(
+                "UPDATE outbox_outboxmessage SET published_at = now()"
+                " WHERE id = ANY(%s) AND published_at IS NULL",
+                [published],
+            )
     except DatabaseError as exc:
         logger.warning("published %d message(s) but could not mark them (%s)", len(published), exc)
         connection.close()  # a broken connection is not reused
+
+
+def _connect(producer: Producer) -> None:
+    """Connected at once or not at all: one quick retry (connect timeout
+    CELERY_BROKER_CONNECTION_TIMEOUT), not kombu's default of retrying for a while."""
+    producer.connection.ensure_connection(  # type: ignore[union-attr]  # a pooled producer has one
+        max_retries=1, interval_start=0, interval_step=1, interval_max=1
+    )
+
+
+def _forget_connection(producer: Producer) -> None:
+    """Publishing failed: the pooled connection may be dead, and is reopened on next use."""
+    with suppress(Exception):
+        producer.connection.close()  # type: ignore[union-attr]  # a pooled producer has one
 
 
 class BrokerUnavailable(Exception):
@@ -240,18 +284,21 @@ def outbox_relay_batch(*, limit: int = 100, now: datetime | None = None) -> int:
             .filter(published_at=None, available_at__lte=now)
             .order_by("available_at", "id")[:limit]
         )
-        for message in batch:
-            message.attempts += 1
-            try:
-                _send(message)
-            except Exception as exc:
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                message.save(update_fields=["attempts", "last_error"])
-                failure = exc
-                break
-            message.published_at = timezone.now()
-            message.save(update_fields=["attempts", "published_at"])
-            published += 1
+        with app.producer_or_acquire() as producer:
+            for message in batch:
+                message.attempts += 1
+                try:
+                    _connect(producer)
+                    _send(message, producer)
+                except Exception as exc:
+                    _forget_connection(producer)
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    message.save(update_fields=["attempts", "last_error"])
+                    failure = exc
+                    break
+                message.published_at = timezone.now()
+                message.save(update_fields=["attempts", "published_at"])
+                published += 1
     if failure is not None:
         raise BrokerUnavailable(f"published {published}, then: {failure}") from failure
     return published

@@ -1,7 +1,8 @@
 """The API in a web process that dies right after a transaction commits, before it publishes.
 
-Scenario 3 serves this with gunicorn: the first message the process is about to
-publish makes it SIGKILL itself, the worst moment for a plain on_commit publish.
+Scenario 3 serves this with gunicorn: the first time the process is about to publish,
+it SIGKILLs itself, the worst moment for a publish on commit. Both ways of publishing
+are covered: the outbox's publisher and Celery's send_task (the control's plain on_commit).
 """
 
 import os
@@ -11,10 +12,14 @@ from typing import Any
 from celery.signals import before_task_publish
 
 from pro_platform.wsgi import application
+from services import queue
 
 __all__ = ["application"]
 
 
 @before_task_publish.connect
-def die_before_publishing(**kwargs: Any) -> None:
+def die_before_publishing(*args: Any, **kwargs: Any) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+queue._send = die_before_publishing
