@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from kombu import Producer
 
@@ -200,10 +200,21 @@ class _Publisher:
             except Exception:  # never let the thread die: the relay has the rows anyway
                 logger.exception("outbox publisher failed on %d message(s)", len(batch))
             finally:
-                close_old_connections()  # by CONN_MAX_AGE, as a request would
+                _close_if_unusable_or_too_old()
                 with self._changed:
                     self._busy = False
                     self._changed.notify_all()
+
+
+def _close_if_unusable_or_too_old() -> None:
+    """What Django does around each request, for the publisher thread's own connection.
+
+    Only when needed: close_old_connections would also make the next query check the
+    connection first (CONN_HEALTH_CHECKS), a round trip per batch.
+    """
+    too_old = connection.close_at is not None and time.monotonic() >= connection.close_at
+    if connection.errors_occurred or too_old:
+        connection.close_if_unusable_or_obsolete()
 
 
 publisher = _Publisher()
