@@ -77,7 +77,7 @@ class Plan:
 
 
 FULL = Plan(
-    seconds=5, rounds=2, concurrencies=(1, 8, 32), tasks=600, backlog=10_000, callbacks=25, probes=300
+    seconds=4, rounds=3, concurrencies=(1, 8, 32), tasks=600, backlog=10_000, callbacks=25, probes=300
 )
 SMOKE = Plan(seconds=1, rounds=1, concurrencies=(8,), tasks=20, backlog=50, callbacks=2, probes=10)
 
@@ -233,6 +233,29 @@ def pids_of(pattern: str) -> list[int]:
     return [int(pid) for pid in found.split()]
 
 
+@contextmanager
+def web_cpu_to_itself() -> Iterator[None]:
+    """Move PostgreSQL's and RabbitMQ's threads to the load generator's CPU while the web
+    server is measured, and back.
+
+    On two CPUs they would otherwise share the web server's CPU, and a figure like the
+    cost of publishing would measure where the broker happens to run, not the web server.
+    """
+    moved: list[int] = []
+    try:
+        for pid in pids_of("beam.smp") + pids_of("postgres"):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with suppress(OSError):
+                    os.sched_setaffinity(int(task.name), {int(CLIENT_CPU)})
+                    moved.append(int(task.name))
+        yield
+    finally:
+        everywhere = set(range(os.cpu_count() or 1))
+        for tid in moved + pids_of("postgres"):  # backends born meanwhile inherited CPU 1
+            with suppress(OSError):
+                os.sched_setaffinity(tid, everywhere)
+
+
 def with_cpu(server: servers.WebServer, load: Callable[[], dict]) -> dict:
     """`load`'s figures, with the CPU time each order cost the web server, RabbitMQ and PostgreSQL."""
     assert server.process is not None
@@ -333,7 +356,7 @@ def bare_request_cost(report: Report, plan: Plan, shop: Shop) -> None:
     """1. DRF constant vs plain Django view vs raw WSGI hello, same gunicorn configuration."""
     print("1. bare request cost", flush=True)
     api, hello = web_server(), web_server("bench.hello:hello")
-    with running(api, hello):
+    with running(api, hello), web_cpu_to_itself():
         c = 8
         medians = alternate(
             {
@@ -376,7 +399,7 @@ def order_create_throughput(report: Report, plan: Plan, shop: Shop) -> None:
         )
     )
     publishing, silent = web_server(), web_server(TASK_PUBLISHING="off")
-    with running(publishing, silent):
+    with running(publishing, silent), web_cpu_to_itself():
         post = partial(wrk, method="POST", body=shop.order_body(), token=shop.token, seconds=plan.seconds)
         for c in plan.concurrencies:
             medians = alternate(
@@ -853,7 +876,8 @@ def machine() -> dict[str, Any]:
         "rabbitmq": version("rabbitmqctl", "version"),
         "wrk": version("wrk", "--version"),
         "pgbench": version("pgbench", "--version"),
-        "gunicorn": "2 workers x 4 threads (gthread) on CPU 0; wrk, PostgreSQL and RabbitMQ on CPU 1",
+        "gunicorn": "2 workers x 4 threads (gthread) on CPU 0; wrk on CPU 1, with PostgreSQL and RabbitMQ "
+        "while the web server is measured",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
 
@@ -893,28 +917,6 @@ def write(report: Report, out: Path) -> None:
     (out / "REPORT.md").write_text("\n".join(lines) + "\n")
 
 
-@contextmanager
-def web_cpu_to_itself() -> Iterator[None]:
-    """Move PostgreSQL's and RabbitMQ's threads to the load generator's CPU for the run, and back.
-
-    On two CPUs they would otherwise share the web server's CPU, and a figure like the
-    cost of publishing would measure where the broker happens to run, not the web server.
-    """
-    moved: list[int] = []
-    try:
-        for pid in pids_of("beam.smp") + pids_of("postgres"):
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                with suppress(OSError):
-                    os.sched_setaffinity(int(task.name), {int(CLIENT_CPU)})
-                    moved.append(int(task.name))
-        yield
-    finally:
-        everywhere = set(range(os.cpu_count() or 1))
-        for tid in moved + pids_of("postgres"):  # backends born meanwhile inherited CPU 1
-            with suppress(OSError):
-                os.sched_setaffinity(tid, everywhere)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -932,9 +934,8 @@ def main() -> None:
     fresh_vhost()
     shop = open_shop()
     report = Report(machine=machine(), plan=asdict(plan))
-    with web_cpu_to_itself():
-        for measure in MEASUREMENTS:
-            measure(report, plan, shop)
+    for measure in MEASUREMENTS:
+        measure(report, plan, shop)
     write(report, args.out)
     print(f"wrote {args.out / 'REPORT.md'} in {time.monotonic() - started:.0f} s")
 

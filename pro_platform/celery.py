@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_failure, worker_init
+from celery.signals import task_failure, task_postrun, task_prerun, worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pro_platform.settings.base")
@@ -128,6 +128,16 @@ def record_dead_letter(
         retries=getattr(getattr(sender, "request", None), "retries", 0) or 0,
         queue=(getattr(getattr(sender, "request", None), "delivery_info", None) or {}).get("routing_key", ""),
     )
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(**kwargs: Any) -> None:
+    """Around each task what Django does around each request: close a connection that is
+    broken or older than CONN_MAX_AGE (settings: CELERY_DB_REUSE_MAX)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @worker_init.connect

@@ -271,6 +271,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task
+# unless this is set: a new PostgreSQL connection per task. Tasks keep theirs like
+# requests do instead (CONN_MAX_AGE and health checks, applied around each task by
+# pro_platform/celery.py), and Celery renews them every 1,000 tasks besides.
+CELERY_DB_REUSE_MAX = 1000
 # A dead TCP connection to RabbitMQ is noticed within about two heartbeats.
 CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=30)
 # A publish on a dead broker gives up after a bounded number of quick retries
@@ -298,7 +303,8 @@ OUTBOX_FAST_PATH_PAUSE_SECONDS = env.float("OUTBOX_FAST_PATH_PAUSE_SECONDS", def
 TASK_PUBLISHING = env.str("TASK_PUBLISHING", default="outbox")
 if TASK_PUBLISHING not in ("outbox", "on_commit", "off"):
     raise ImproperlyConfigured("TASK_PUBLISHING must be outbox, on_commit or off.")
-CELERY_RESULT_BACKEND = "django-db"
+# django-celery-results ("django-db"), storing each state in one statement.
+CELERY_RESULT_BACKEND = "pro_platform.results:DatabaseBackend"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))
 # django-celery-beat's DatabaseScheduler, held by one beat at a time (pro_platform/beat.py).

@@ -17,7 +17,7 @@ os.environ["DATABASE_URL"] = os.environ.get(
 os.environ["CELERY_BROKER_URL"] = os.environ.get(
     "TEST_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/pro_platform_test"
 )
-os.environ["DATABASE_CONN_MAX_AGE"] = "0"
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")  # a test may start a worker with its own
 
 from .base import *  # noqa: F403
 from .base import DATABASES, LOGGING, REST_FRAMEWORK
