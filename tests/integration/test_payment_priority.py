@@ -1,17 +1,14 @@
 """A payment callback does not wait behind a notification backlog: its own queue and worker."""
 
 import time
-import uuid
 
 import pytest
 from django.test import Client
 
-from notifications.models import Audience, Channel, Event, Notification
 from orders.models import CallbackState, OrderStatus, PaymentCallback
-from pro_platform.celery import Priority, app
 from services.orders import OrderLine, order_create
 from tests import servers
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, UserFactory, queued_notifications
 from tests.payments import callback_body, post_callback
 from tests.servers import wait_until
 
@@ -22,28 +19,7 @@ BACKLOG = 1000
 
 def test_a_callback_is_applied_within_seconds_despite_1000_waiting_notifications(empty_queues, capsys):
     order = order_create(customer=UserFactory.create(), items=[OrderLine(ProductFactory.create().pk, 1)])
-    backlog = Notification.objects.bulk_create(
-        Notification(
-            event=Event.ORDER_SHIPPED,
-            audience=Audience.CUSTOMER,
-            channel=Channel.EMAIL,
-            recipient=f"backlog{n}@example.com",
-            priority=Priority.INFORMATIONAL,
-            order=order,
-            payload={"order": {"id": order.pk}},
-            task_id=str(uuid.uuid4()),
-        )
-        for n in range(BACKLOG)
-    )
-    with app.producer_or_acquire() as producer:
-        for notification in backlog:
-            app.send_task(
-                "notifications.tasks.send_notification",
-                kwargs={"notification_id": notification.pk},
-                task_id=notification.task_id,
-                priority=notification.priority,
-                producer=producer,
-            )
+    queued_notifications(BACKLOG, order=order)
     assert servers.queue_depth("notifications") >= BACKLOG
 
     with servers.smtp_server() as (mailbox, port):
