@@ -4,8 +4,8 @@ Its manager stores a state with get_or_create and then save: SELECT, BEGIN, INSE
 COMMIT for STARTED (seed 003 tracks it), SELECT and UPDATE for the outcome; six round
 trips per task, four of them before the task may start. One INSERT ... ON CONFLICT DO
 UPDATE in autocommit stores each state in one; a state is one row, so nothing more is
-needed to keep it whole.
-Everything else (reading, groups, chords, cleanup) is the library's.
+needed to keep it whole. Everything else (reading, groups, chords, cleanup) is the
+library's.
 """
 
 from typing import Any
