@@ -90,33 +90,6 @@ class NotificationNotFailed(Conflict):
 # --- Deciding who hears of what -------------------------------------------------------------
 
 
-def notification_create(
-    *,
-    event: str,
-    audience: str,
-    channel: str,
-    recipient: str,
-    payload: dict[str, Any],
-    order: Order | None = None,
-    user_id: int | None = None,
-) -> Notification:
-    """Record one notification; it is published once the caller's transaction commits."""
-    (notification,) = notifications_create(
-        [
-            Notification(
-                event=event,
-                audience=audience,
-                channel=channel,
-                recipient=recipient,
-                payload=payload,
-                order=order,
-                user_id=user_id,
-            )
-        ]
-    )
-    return notification
-
-
 def notifications_create(notifications: list[Notification]) -> list[Notification]:
     """Record notifications (priority and task id from the event table) in one INSERT; each
     is published once the caller's transaction commits."""

@@ -4,7 +4,7 @@ import pytest
 
 from notifications.models import Audience, Channel, Event, Notification
 from pro_platform.celery import Priority
-from services.notifications import notification_create
+from services.notifications import notifications_create
 from services.orders import OrderLine, order_create
 from tests import servers
 from tests.factories import ProductFactory, UserFactory
@@ -18,22 +18,30 @@ def test_a_transactional_message_overtakes_a_backlog_of_informational_ones(empty
     servers.purge_queues()  # only what this test publishes below
     Notification.objects.all().delete()
     payload = {"order": {"id": order.pk, "total": "10.00", "currency": "USD"}}
-    for n in range(200):
-        notification_create(
-            event=Event.ORDER_SHIPPED,
-            audience=Audience.CUSTOMER,
-            channel=Channel.EMAIL,
-            recipient=f"low{n}@example.com",
-            payload=payload,
-            order=order,
-        )
-    urgent = notification_create(
-        event=Event.ORDER_PAID,
-        audience=Audience.CUSTOMER,
-        channel=Channel.EMAIL,
-        recipient="urgent@example.com",
-        payload=payload,
-        order=order,
+    notifications_create(
+        [
+            Notification(
+                event=Event.ORDER_SHIPPED,
+                audience=Audience.CUSTOMER,
+                channel=Channel.EMAIL,
+                recipient=f"low{n}@example.com",
+                payload=payload,
+                order=order,
+            )
+            for n in range(200)
+        ]
+    )
+    (urgent,) = notifications_create(
+        [
+            Notification(
+                event=Event.ORDER_PAID,
+                audience=Audience.CUSTOMER,
+                channel=Channel.EMAIL,
+                recipient="urgent@example.com",
+                payload=payload,
+                order=order,
+            )
+        ]
     )
     assert urgent.priority == Priority.TRANSACTIONAL > Priority.INFORMATIONAL
     assert servers.queue_depth("notifications") == 201
