@@ -1,0 +1,86 @@
+"""The two measurements behind bench/FINDINGS.md's split of the cost of publishing.
+
+    .venv/bin/python -m bench.profiles publish-cost   # CPU of one publishing pass, no load
+    .venv/bin/python -m bench.profiles web-threads    # CPU per order of each gunicorn thread
+
+Both use the bench database and vhost (bench/settings.py) and start afresh.
+"""
+
+import argparse
+import os
+import time
+from functools import partial
+from pathlib import Path
+
+from django.db import transaction
+
+from bench import run  # first: it sets Django up with the bench settings
+from outbox.models import OutboxMessage
+from services import queue
+
+NOTIFICATION_TASK = "notifications.tasks.send_notification"
+
+
+def publish_cost(passes: int = 400) -> None:
+    """Publish the same two messages (an order's) and mark them, `passes` times; CPU per pass."""
+    with transaction.atomic():
+        queue.enqueue_many([queue.TaskCall(NOTIFICATION_TASK, {"notification_id": n}) for n in (1, 2)])
+    queue.publisher.flush()
+    messages = list(OutboxMessage.objects.order_by("-id")[:2])
+    started = time.process_time()
+    for _ in range(passes):
+        queue._publish_now(messages)
+    print(f"CPU per publishing pass of 2 messages: {(time.process_time() - started) / passes * 1000:.2f} ms")
+    run.purge("notifications")
+
+
+def web_threads(shop: run.Shop, seconds: int = 6, clients: int = 8) -> None:
+    """POST /orders/ under wrk with publishing on, then off; CPU per order of every thread
+    of the gunicorn workers (the publisher thread is the one only the first run has)."""
+    for name, env in (("publishing", {}), ("publishing off", {"TASK_PUBLISHING": "off"})):
+        server = run.web_server(**env)
+        post = partial(run.wrk, method="POST", body=shop.order_body(), token=shop.token, connections_=clients)
+        with run.running(server), run.web_cpu_to_itself():
+            post(server.url + run.ORDERS, seconds=2)  # warm-up
+            before = _thread_cpu(server)
+            result = post(server.url + run.ORDERS, seconds=seconds)
+            after = _thread_cpu(server)
+        orders = result["rps"] * seconds
+        per_thread = sorted(((after[t] - before.get(t, 0)) / orders * 1000 for t in after), reverse=True)
+        print(
+            f"{name}: {result['rps']:.1f} orders/s; CPU ms per order by thread: "
+            + ", ".join(f"{ms:.2f}" for ms in per_thread if ms >= 0.01)
+            + f"; total {sum(per_thread):.2f}"
+        )
+        run.purge("notifications")
+
+
+def _thread_cpu(server: run.servers.WebServer) -> dict[str, float]:
+    """CPU seconds of every thread of the server's worker processes."""
+    assert server.process is not None
+    master = server.process.pid
+    cpu = {}
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        for thread in Path(f"/proc/{pid}/task").iterdir():
+            fields = (thread / "stat").read_text().rsplit(")", 1)[1].split()
+            cpu[f"{pid}/{thread.name}"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("measurement", choices=("publish-cost", "web-threads"))
+    args = parser.parse_args()
+    run.fresh_database()
+    run.fresh_vhost()
+    shop = run.open_shop()
+    if args.measurement == "publish-cost":
+        publish_cost()
+    else:
+        web_threads(shop)
+
+
+if __name__ == "__main__":
+    main()
