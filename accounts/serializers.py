@@ -4,10 +4,20 @@ from rest_framework import serializers
 
 from .models import User
 
+# What Django's password validators (AUTH_PASSWORD_VALIDATORS) answer with.
+PASSWORD_POLICY_CODES = ["password_too_similar", "password_too_common", "password_entirely_numeric"]
+MIN_PASSWORD_LENGTH = 8  # MinimumLengthValidator's, checked by the field so the schema says it
+
 
 class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=128,
+        style={"input_type": "password"},
+        help_text=" ".join(password_validation.password_validators_help_texts()),
+    )
 
     def validate(self, attrs: dict) -> dict:
         try:
@@ -39,3 +49,17 @@ class ProfileSerializer(serializers.Serializer):
         max_length=21,
         help_text="Your Telegram chat id (a number; ask @userinfobot). Empty to unlink.",
     )
+
+
+class SignInInputSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="A refresh token from signing in or the last refresh.")
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`; short-lived.")
+    refresh = serializers.CharField(help_text="Trade it for new tokens once; it rotates on every use.")

@@ -66,7 +66,6 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "total",
         "currency",
-        "idempotency_key",
         "created_at",
         "updated_at",
         "shipped_at",

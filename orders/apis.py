@@ -1,7 +1,8 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import QuerySet
-from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
@@ -12,29 +13,29 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
-from pro_platform.exceptions import ConflictErrorResponseSerializer
+from pro_platform.openapi import error_response_serializer, error_responses
+from pro_platform.responses import ACCEPTED_HEADERS, accepted, task_status_url
 from services.carts import cart_checkout, cart_item_add, cart_item_remove, cart_item_update
-from services.exceptions import DuplicateProduct, EmptyOrder, MixedCurrencies, ProductUnavailable
-from services.orders import OrderLine, order_cancel, order_create, order_deliver, order_ship
-from services.payments import (
-    CallbackData,
-    UnknownPaymentReference,
-    payment_callback_receive,
-    payment_callback_verify,
+from services.exceptions import (
+    DuplicateProduct,
+    EmptyOrder,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    MixedCurrencies,
+    NotFound,
+    OutOfStock,
+    ProductUnavailable,
 )
+from services.idempotency import Answer, idempotent_call, request_fingerprint
+from services.orders import OrderLine, order_cancel, order_create, order_deliver, order_ship
+from services.payments import CallbackData, UnknownPaymentReference, payment_callback_receive
 from services.products import product_create, product_update
-from services.reviews import ProductNotInOrder, review_create
+from services.reviews import AlreadyReviewed, OrderNotDelivered, ProductNotInOrder, review_create
 from services.selectors.carts import cart_get
 from services.selectors.orders import order_get, order_list
 from services.selectors.products import product_get, product_list, review_list
-from services.webhooks import (
-    SIGNATURE_HEADER,
-    InvalidSignature,
-    SignatureMalformed,
-    SignatureMissing,
-    TimestampOutOfTolerance,
-)
 
+from .authentication import SIGNATURE_ERROR_CODES, IsPaymentProvider, PaymentSignatureAuthentication
 from .filters import OrderFilter, ProductFilter
 from .models import Order, Product, Review
 from .permissions import IsStaffOrReadOnly
@@ -53,20 +54,31 @@ from .serializers import (
     ReviewOutputSerializer,
 )
 
-CONFLICT = OpenApiResponse(
-    ConflictErrorResponseSerializer, description="The current state does not allow it."
-)
+NOT_FOUND = error_responses(not_found=[NotFound.code])
+TRANSITION = error_responses(not_found=[NotFound.code], conflict=[InvalidTransition.code])
+ORDER_PLACING = error_responses(conflict=[OutOfStock.code, IdempotencyKeyReused.code])
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
     OpenApiParameter.HEADER,
     description=(
-        "Any unique string up to 64 characters, new for each order. Sending the same request "
-        "again with the same key (after a timeout or a 503) returns the order placed the first "
-        "time instead of placing another; the same key with other items is 409 idempotency_key_reused."
+        "A unique string of your choosing (a UUID), new for each order you mean to place. "
+        "Retrying the same request with the same key (after a timeout or a 503) replays the first "
+        "successful answer, status and body, instead of placing another order; the replay carries "
+        "`Idempotent-Replayed: true`. The key with another operation or other parameters is 409 "
+        "idempotency_key_reused. Keys are yours alone and remembered for at least 24 hours; "
+        "a request that failed is not remembered and may be retried with its key."
     ),
 )
-MAX_IDEMPOTENCY_KEY_LENGTH = 64
+REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    enum=["true"],
+    description="Present when this is the stored answer to an earlier request with the same key.",
+)
 
 
 def idempotency_key(request: Request) -> str:
@@ -82,9 +94,34 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
+def idempotent(request: Request, parameters: Any, perform: Callable[[], Answer]) -> Response:
+    """`perform()` once per Idempotency-Key (when the request has one); retries get its answer."""
+    key = idempotency_key(request)
+    if not key:
+        answer = perform()
+        return Response(answer.body, status=answer.status)
+    answer = idempotent_call(
+        user=request_user(request),
+        key=key,
+        operation=f"{request.method} {request.path}",
+        fingerprint=request_fingerprint(parameters),
+        perform=perform,
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return Response(answer.body, status=answer.status, headers=headers)
+
+
+def order_placed(order: Order) -> Answer:
+    return Answer(status.HTTP_201_CREATED, OrderOutputSerializer(order).data)
+
+
 @extend_schema(tags=["products"])
 class ProductListCreateApi(generics.ListAPIView):
-    """The catalogue: active products, searchable, filterable and sortable."""
+    """List the catalogue.
+
+    Products for sale (staff also see inactive ones), with their seller, average rating and
+    review count; searchable by name, SKU and seller, filterable by seller, price and currency.
+    """
 
     permission_classes = (IsStaffOrReadOnly,)
     serializer_class = ProductOutputSerializer
@@ -98,7 +135,10 @@ class ProductListCreateApi(generics.ListAPIView):
 
     @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer})
     def post(self, request: Request) -> Response:
-        """Add a product (staff only)."""
+        """Add a product (staff).
+
+        `currency` defaults to USD and `stock` to 0; the SKU must be new.
+        """
         serializer = ProductInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = product_create(**serializer.validated_data)
@@ -109,15 +149,28 @@ class ProductListCreateApi(generics.ListAPIView):
 
 @extend_schema(tags=["products"])
 class ProductDetailApi(generics.RetrieveAPIView):
+    """Show one product.
+
+    A product for sale, with its seller, average rating and review count (staff also see
+    inactive ones).
+    """
+
     permission_classes = (IsStaffOrReadOnly,)
     serializer_class = ProductOutputSerializer
 
     def get_queryset(self) -> QuerySet[Product]:
         return product_list(include_inactive=bool(self.request.user and self.request.user.is_staff))
 
-    @extend_schema(request=ProductInputSerializer, responses={200: ProductOutputSerializer})
+    @extend_schema(responses={200: ProductOutputSerializer, **NOT_FOUND})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ProductInputSerializer, responses={200: ProductOutputSerializer, **NOT_FOUND})
     def patch(self, request: Request, pk: int) -> Response:
-        """Change some fields of a product (staff only)."""
+        """Change a product (staff).
+
+        Only the fields sent change; a price change applies to orders placed from now on.
+        """
         product = self.get_object()
         serializer = ProductInputSerializer(product, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -132,7 +185,11 @@ class ProductDetailApi(generics.RetrieveAPIView):
 @extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class OrderListCreateApi(generics.ListAPIView):
-    """The caller's own orders, newest first."""
+    """List your orders.
+
+    Your own orders, newest first, with their items and payment; filter by `status`,
+    search by product name or SKU.
+    """
 
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
@@ -146,36 +203,55 @@ class OrderListCreateApi(generics.ListAPIView):
 
     @extend_schema(
         request=OrderCreateInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: OrderOutputSerializer, 409: CONFLICT},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+        responses={201: OrderOutputSerializer, **ORDER_PLACING},
     )
     def post(self, request: Request) -> Response:
-        """Place an order. Stock is reserved at once; the confirmation e-mail follows asynchronously."""
+        """Place an order.
+
+        Stock is reserved at once, all items or none; the order waits for its payment
+        (`payment.reference`). The confirmation e-mail and the sellers' notices follow
+        asynchronously. Send an `Idempotency-Key` to retry safely.
+        """
         serializer = OrderCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_create(
-            customer=request_user(request),
-            items=[OrderLine(**line) for line in serializer.validated_data["items"]],
-            idempotency_key=idempotency_key(request),
-        )
-        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        items = serializer.validated_data["items"]
+
+        def place() -> Answer:
+            lines = [OrderLine(**line) for line in items]
+            return order_placed(order_create(customer=request_user(request), items=lines))
+
+        return idempotent(request, items, place)
 
 
 @extend_schema(tags=["orders"])
 class OrderDetailApi(generics.RetrieveAPIView):
+    """Show one of your orders.
+
+    Its items, total, status and payment; another customer's order is not found.
+    """
+
     serializer_class = OrderOutputSerializer
 
     def get_object(self) -> Order:
         return order_get(user=request_user(self.request), order_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: OrderOutputSerializer, **NOT_FOUND})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 @extend_schema(tags=["orders"])
 class OrderCancelApi(generics.GenericAPIView):
     serializer_class = OrderOutputSerializer
 
-    @extend_schema(request=None, responses={200: OrderOutputSerializer, 409: CONFLICT})
+    @extend_schema(request=None, responses={200: OrderOutputSerializer, **TRANSITION})
     def post(self, request: Request, pk: int) -> Response:
-        """Cancel an order that is pending payment or paid; its items go back in stock."""
+        """Cancel one of your orders.
+
+        Only while it is pending payment or paid (409 invalid_transition otherwise); its
+        items go back in stock and you and the sellers are told.
+        """
         order = order_cancel(order_id=pk, customer=request_user(request))
         return Response(OrderOutputSerializer(order).data)
 
@@ -187,21 +263,29 @@ class StaffOrderTransitionApi(generics.GenericAPIView):
     serializer_class = OrderOutputSerializer
     transition: Callable[..., Order]
 
-    @extend_schema(request=None, responses={200: OrderOutputSerializer, 409: CONFLICT})
+    @extend_schema(request=None, responses={200: OrderOutputSerializer, **TRANSITION})
     def post(self, request: Request, pk: int) -> Response:
         return Response(OrderOutputSerializer(self.transition(order_id=pk)).data)
 
 
 @extend_schema(tags=["orders"])
 class OrderShipApi(StaffOrderTransitionApi):
-    """Staff: a paid order is shipped; the customer is told."""
+    """Ship an order (staff).
+
+    A paid order leaves the warehouse (409 invalid_transition from any other status);
+    the customer is told.
+    """
 
     transition = staticmethod(order_ship)
 
 
 @extend_schema(tags=["orders"])
 class OrderDeliverApi(StaffOrderTransitionApi):
-    """Staff: a shipped order was delivered; the customer may now review its products."""
+    """Mark an order delivered (staff).
+
+    A shipped order reached the customer (409 invalid_transition otherwise); the customer
+    may now review its products and is reminded to later.
+    """
 
     transition = staticmethod(order_deliver)
 
@@ -210,10 +294,20 @@ class OrderDeliverApi(StaffOrderTransitionApi):
 @extend_validation_errors([ProductNotInOrder.code], field_name="product_id", methods=["post"])
 class OrderReviewCreateApi(APIView):
     @extend_schema(
-        request=ReviewInputSerializer, responses={201: ReviewOutputSerializer, 404: None, 409: CONFLICT}
+        request=ReviewInputSerializer,
+        responses={
+            201: ReviewOutputSerializer,
+            **error_responses(
+                not_found=[NotFound.code], conflict=[OrderNotDelivered.code, AlreadyReviewed.code]
+            ),
+        },
     )
     def post(self, request: Request, pk: int) -> Response:
-        """Rate a product of your delivered order, 1 to 5; once per product."""
+        """Review a product of your order.
+
+        Rate a product of your delivered order from 1 to 5, with an optional text; once per
+        product (409 already_reviewed), and only after delivery (409 order_not_delivered).
+        """
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = review_create(customer=request_user(request), order_id=pk, **serializer.validated_data)
@@ -222,7 +316,10 @@ class OrderReviewCreateApi(APIView):
 
 @extend_schema(tags=["reviews"])
 class ProductReviewListApi(generics.ListAPIView):
-    """A product's reviews, newest first."""
+    """List a product's reviews.
+
+    Rating, text and date of each review of a product for sale, newest first; anyone may read them.
+    """
 
     permission_classes = (AllowAny,)
     serializer_class = PublicReviewSerializer
@@ -230,6 +327,10 @@ class ProductReviewListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Review]:
         return review_list(product_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: PublicReviewSerializer(many=True), **NOT_FOUND})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 # --- Cart --------------------------------------------------------------------------------------
@@ -243,7 +344,11 @@ def cart_response(customer_cart: object, status_code: int = status.HTTP_200_OK) 
 class CartApi(APIView):
     @extend_schema(responses={200: CartOutputSerializer})
     def get(self, request: Request) -> Response:
-        """Your cart at today's prices."""
+        """Show your cart.
+
+        Its items at today's prices, whether each is available in that quantity now, and
+        the totals per currency.
+        """
         return cart_response(cart_get(customer=request_user(request)))
 
 
@@ -252,7 +357,10 @@ class CartApi(APIView):
 class CartItemCreateApi(APIView):
     @extend_schema(request=CartItemInputSerializer, responses={201: CartOutputSerializer})
     def post(self, request: Request) -> Response:
-        """Put a product in the cart (a product already there gets the quantity added)."""
+        """Put a product in your cart.
+
+        A product already there gets the quantity added. Stock is not reserved until checkout.
+        """
         serializer = CartItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cart = cart_item_add(customer=request_user(request), **serializer.validated_data)
@@ -261,18 +369,24 @@ class CartItemCreateApi(APIView):
 
 @extend_schema(tags=["cart"])
 class CartItemDetailApi(APIView):
-    @extend_schema(request=CartItemUpdateSerializer, responses={200: CartOutputSerializer})
+    @extend_schema(request=CartItemUpdateSerializer, responses={200: CartOutputSerializer, **NOT_FOUND})
     def patch(self, request: Request, pk: int) -> Response:
-        """Change the quantity of an item in your cart."""
+        """Change a cart item's quantity.
+
+        Sets the quantity of one item of your cart (another customer's item is not found).
+        """
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return cart_response(
             cart_item_update(customer=request_user(request), item_id=pk, **serializer.validated_data)
         )
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, **NOT_FOUND})
     def delete(self, request: Request, pk: int) -> Response:
-        """Take an item out of your cart."""
+        """Take an item out of your cart.
+
+        The item is gone at once; the answer has no body.
+        """
         cart_item_remove(customer=request_user(request), item_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -285,68 +399,68 @@ class CartItemDetailApi(APIView):
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class CartCheckoutApi(APIView):
     @extend_schema(
-        request=None, parameters=[IDEMPOTENCY_KEY], responses={201: OrderOutputSerializer, 409: CONFLICT}
+        request=None,
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+        responses={201: OrderOutputSerializer, **ORDER_PLACING},
     )
     def post(self, request: Request) -> Response:
-        """Place your cart as an order (the same stock and price rules as POST /orders/) and empty it."""
-        order = cart_checkout(customer=request_user(request), idempotency_key=idempotency_key(request))
-        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        """Place your cart as an order.
+
+        The same stock, price and error rules as placing an order; the cart is emptied in
+        the same transaction. Send an `Idempotency-Key` to retry safely.
+        """
+        return idempotent(request, {}, lambda: order_placed(cart_checkout(customer=request_user(request))))
 
 
 @extend_schema(tags=["payments"])
-@extend_validation_errors(
-    [e.code for e in (InvalidSignature, SignatureMissing, SignatureMalformed, TimestampOutOfTolerance)],
-    field_name=SIGNATURE_HEADER,
-    methods=["post"],
-)
 @extend_validation_errors([UnknownPaymentReference.code], field_name="payment_reference", methods=["post"])
 class PaymentCallbackApi(APIView):
-    """Payment provider callback (webhook), signed like Stripe's events.
+    """Receive a payment callback (the payment provider).
 
-    `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the shared secret>`;
-    several `v1` values may be sent while secrets rotate. The timestamp must be within
-    300 seconds of the server's clock. A valid callback is stored and answered 202 at once,
-    before it is applied; the same `event_id` again is answered 200 as a duplicate.
+    Signed like Stripe's events, in the `X-Signature` header:
+    `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the shared secret>`;
+    several `v1` values may be sent while secrets rotate, and the timestamp must be within
+    300 seconds of the server's clock. A missing, malformed, stale or wrong signature is
+    401 and stores nothing. A valid callback is stored and answered 202 at once, before it
+    is applied (its task answers staff at `Location`); the same `event_id` again is 200.
     """
 
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
+    authentication_classes = (PaymentSignatureAuthentication,)
+    permission_classes = (IsPaymentProvider,)
 
     @extend_schema(
         operation_id="payments_callback",
         request=PaymentCallbackInputSerializer,
-        parameters=[
-            OpenApiParameter(
-                SIGNATURE_HEADER,
-                location=OpenApiParameter.HEADER,
-                required=True,
-                description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
-            )
-        ],
+        parameters=ACCEPTED_HEADERS,
         responses={
             202: OpenApiResponse(PaymentCallbackReceiptSerializer, description="Stored; processed shortly."),
             200: OpenApiResponse(
                 PaymentCallbackReceiptSerializer, description="This event_id was seen before."
             ),
+            401: OpenApiResponse(
+                error_response_serializer(401, SIGNATURE_ERROR_CODES, "PaymentSignature"),
+                description="The signature is missing, malformed, stale or wrong.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
-        # The signature covers the raw bytes: verify them before parsing anything.
-        raw_body = request.body
-        payment_callback_verify(raw_body=raw_body, signature=request.headers.get(SIGNATURE_HEADER))
+        # The signature on the raw bytes was verified (authentication) before anything was parsed.
         serializer = PaymentCallbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        receipt = payment_callback_receive(data=CallbackData(**serializer.validated_data), raw_body=raw_body)
-        callback = receipt.callback
-        body = {
-            "status": "duplicate" if receipt.duplicate else "accepted",
-            "event_id": callback.event_id,
-            "callback_id": callback.pk,
-            "state": callback.state,
-            "task_id": callback.task_id,
-            "status_url": reverse("task-status", kwargs={"task_id": callback.task_id}),
-        }
-        return Response(
-            PaymentCallbackReceiptSerializer(body).data,
-            status=status.HTTP_200_OK if receipt.duplicate else status.HTTP_202_ACCEPTED,
+        receipt = payment_callback_receive(
+            data=CallbackData(**serializer.validated_data), raw_body=request.body
         )
+        callback = receipt.callback
+        body = PaymentCallbackReceiptSerializer(
+            {
+                "status": "duplicate" if receipt.duplicate else "accepted",
+                "event_id": callback.event_id,
+                "callback_id": callback.pk,
+                "state": callback.state,
+                "task_id": callback.task_id,
+                "status_url": task_status_url(callback.task_id),
+            }
+        ).data
+        if receipt.duplicate:
+            return Response(body, status=status.HTTP_200_OK)
+        return accepted(body, task_id=callback.task_id)

@@ -77,9 +77,6 @@ class Order(models.Model):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, choices=Currency.choices)
-    idempotency_key = models.CharField(
-        max_length=64, blank=True, help_text="The client's Idempotency-Key: a retry returns this order."
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
@@ -94,13 +91,6 @@ class Order(models.Model):
             models.Index(fields=("customer", "-created_at")),
             models.Index(fields=("status", "created_at")),
             models.Index(fields=("status", "delivered_at")),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=("customer", "idempotency_key"),
-                condition=~models.Q(idempotency_key=""),
-                name="order_idempotency_key_per_customer",
-            )
         ]
 
     def __str__(self) -> str:
@@ -259,3 +249,26 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 for {self.product_id} by {self.customer_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """A request sent with an Idempotency-Key, and the answer its retries get (Stripe's semantics).
+
+    Keys are the customer's own: one key, one operation, one request (its fingerprint).
+    Written in the same transaction as the request's effect, so it exists exactly when
+    the effect does; a request that failed leaves no record and may be sent again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    operation = models.CharField(max_length=100, help_text="Method and route, e.g. POST /api/v1/orders/.")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's parameters.")
+    status = models.PositiveSmallIntegerField(null=True, help_text="The answer's status code.")
+    body = models.JSONField(null=True, help_text="The answer's body, replayed as it was.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "key"), name="idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} with key {self.key!r}"

@@ -65,7 +65,7 @@ class OrderLineInputSerializer(serializers.Serializer):
 class OrderCreateInputSerializer(serializers.Serializer):
     # Duplicates, availability and stock are business rules: services.orders checks them.
     items = serializers.ListField(
-        child=OrderLineInputSerializer(), allow_empty=False, max_length=MAX_ORDER_LINES
+        child=OrderLineInputSerializer(), allow_empty=False, min_length=1, max_length=MAX_ORDER_LINES
     )
 
 

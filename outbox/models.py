@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -66,3 +67,20 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name or 'message'}[{self.task_id or '?'}]: {self.reason[:80]}"
+
+
+class TrackedTask(models.Model):
+    """A task whose id an answer handed out (a 202's status URL), and who may follow it.
+
+    The task status endpoint answers only for these: to the user whose request caused
+    the task and to staff (`requested_by` empty: staff only, e.g. a payment callback's).
+    """
+
+    task_id = models.CharField(max_length=255, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.task_id

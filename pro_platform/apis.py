@@ -8,8 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.auth import request_user
 from pro_platform.exceptions import ServiceUnavailable, error_response
-from services.selectors.tasks import task_status_get
+from pro_platform.openapi import error_responses
+from services.exceptions import NotFound
+from services.selectors.tasks import TaskNotFound, task_status_get
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -21,7 +24,7 @@ class TaskStatusOutputSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     state = serializers.ChoiceField(
         choices=["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"],
-        help_text="Celery's task state. An id the backend has never seen is PENDING.",
+        help_text="Celery's task state: PENDING while queued, STARTED, RETRY, SUCCESS or FAILURE.",
     )
     result = serializers.JSONField(allow_null=True, help_text="The return value, once SUCCESS.")
     error = serializers.CharField(allow_null=True, help_text="The exception, on RETRY or FAILURE.")
@@ -32,10 +35,22 @@ class TaskStatusOutputSerializer(serializers.Serializer):
 
 
 class TaskStatusApi(APIView):
-    @extend_schema(responses={200: TaskStatusOutputSerializer}, tags=["tasks"])
+    @extend_schema(
+        responses={
+            200: TaskStatusOutputSerializer,
+            **error_responses(not_found=[NotFound.code, TaskNotFound.code]),
+        },
+        tags=["tasks"],
+    )
     def get(self, request: Request, task_id: str) -> Response:
-        """The state of an asynchronous task, by the id an earlier answer gave."""
-        return Response(TaskStatusOutputSerializer(task_status_get(task_id=task_id)).data)
+        """Follow an asynchronous task.
+
+        The state of a task whose id (and status URL) an earlier answer of yours gave, in
+        Celery's terms, with its result, error or progress. It answers the user whose request
+        caused the task, and staff; any other id is 404 task_not_found.
+        """
+        status = task_status_get(task_id=task_id, viewer=request_user(request))
+        return Response(TaskStatusOutputSerializer(status).data)
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -12,8 +12,9 @@ from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers, status
 from rest_framework.settings import api_settings
+from rest_framework_simplejwt.exceptions import InvalidToken
 
-from services.exceptions import Conflict, InvalidRequest, NotFound, ServiceError
+from services.exceptions import Conflict, InvalidRequest, NotFound, RateLimited, ServiceError
 
 
 class BusinessConflict(exceptions.APIException):
@@ -27,7 +28,7 @@ class BusinessConflict(exceptions.APIException):
 
 def as_api_exception(error: ServiceError) -> exceptions.APIException:
     """Business error -> HTTP: invalid request 400 (a validation error on its field),
-    not found 404, conflict 409."""
+    not found 404, conflict 409, rate limited 429 (with Retry-After)."""
     if isinstance(error, InvalidRequest):
         field = error.field or api_settings.NON_FIELD_ERRORS_KEY
         return exceptions.ValidationError({field: [exceptions.ErrorDetail(error.message, code=error.code)]})
@@ -35,6 +36,8 @@ def as_api_exception(error: ServiceError) -> exceptions.APIException:
         return exceptions.NotFound(error.message, code=error.code)
     if isinstance(error, Conflict):
         return BusinessConflict(error)
+    if isinstance(error, RateLimited):
+        return exceptions.Throttled(wait=error.retry_after, detail=error.message)
     raise TypeError(f"unmapped business error {type(error).__name__}")
 
 
@@ -52,12 +55,28 @@ class ServiceUnavailable(exceptions.APIException):
     wait = 1  # Retry-After, seconds
 
 
+def token_not_valid(exc: InvalidToken) -> exceptions.AuthenticationFailed:
+    """simplejwt's nested detail (token classes, messages) as one error with one code."""
+    converted = exceptions.AuthenticationFailed(
+        "The token is invalid, expired or revoked.", code=exc.default_code
+    )
+    converted.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]
+    return converted
+
+
 class ServiceAwareExceptionHandler(ExceptionHandler):
+    def should_not_handle(self, exc: Exception) -> bool:
+        # Unexpected exceptions go on to pro_platform.middleware, which answers 500 with the
+        # request id and logs the traceback, whatever DEBUG says.
+        return not isinstance(exc, exceptions.APIException)
+
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, ServiceError):
             return as_api_exception(exc)
         if isinstance(exc, OperationalError | InterfaceError):
             return ServiceUnavailable()
+        if isinstance(exc, InvalidToken):
+            return token_not_valid(exc)
         return super().convert_known_exceptions(exc)
 
 
@@ -99,8 +118,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
     return error_response(404, "not_found", "Not found.")
 
 
+def server_error_response(request_id: str) -> JsonResponse:
+    """500 without a traceback: the request id finds it in the logs."""
+    return error_response(500, "error", f"Server error. Quote request id {request_id} when reporting it.")
+
+
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return error_response(500, "error", "Server Error (500)")
+    """Django's 500 for an error outside any view (the API middleware gave the request its id)."""
+    return server_error_response(getattr(request, "request_id", "unknown"))
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -1,17 +1,22 @@
+from typing import Any
+
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pro_platform.exceptions import ConflictErrorResponseSerializer
+from accounts.auth import request_user
+from pro_platform.openapi import error_responses
+from pro_platform.responses import ACCEPTED_HEADERS, accepted, task_status_url
+from services.exceptions import NotFound
 from services.reports import ReportDateInFuture, daily_report_csv, daily_report_request
-from services.selectors.reports import daily_report_get, daily_report_ready
+from services.selectors.reports import ReportNotReady, daily_report_get, daily_report_ready
 
 from .models import DailyReport
 from .serializers import DailyReportAcceptedSerializer, DailyReportRequestSerializer, DailyReportSerializer
@@ -22,30 +27,48 @@ from .serializers import DailyReportAcceptedSerializer, DailyReportRequestSerial
 class DailyReportRequestApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=DailyReportRequestSerializer, responses={202: DailyReportAcceptedSerializer})
+    @extend_schema(
+        request=DailyReportRequestSerializer,
+        parameters=ACCEPTED_HEADERS,
+        responses={202: DailyReportAcceptedSerializer},
+    )
     def post(self, request: Request) -> Response:
-        """Staff: have a day's report generated (again) by a worker; follow it at `status_url`."""
+        """Generate a day's report (staff).
+
+        A worker computes (again) the report of a past day or today and e-mails it to staff;
+        follow it at `Location` (`status_url`), read it at `report_url` when done.
+        """
         serializer = DailyReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = daily_report_request(day=serializer.validated_data["date"])
+        report = daily_report_request(
+            day=serializer.validated_data["date"], requested_by=request_user(request)
+        )
         body = {
             "report_id": report.pk,
             "task_id": report.task_id,
-            "status_url": reverse("task-status", kwargs={"task_id": report.task_id}),
+            "status_url": task_status_url(report.task_id),
             "report_url": reverse("daily-report", kwargs={"pk": report.pk}),
         }
-        return Response(DailyReportAcceptedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return accepted(DailyReportAcceptedSerializer(body).data, task_id=report.task_id)
 
 
 @extend_schema(tags=["reports"])
 class DailyReportDetailApi(generics.RetrieveAPIView):
-    """Staff: a report and its data (`status` pending until the worker is done)."""
+    """Show a daily report (staff).
+
+    Orders by status, revenue per currency, top products, sellers and payment failures;
+    `status` is pending and `data` empty until the worker is done.
+    """
 
     permission_classes = (IsAdminUser,)
     serializer_class = DailyReportSerializer
 
     def get_object(self) -> DailyReport:
         return daily_report_get(report_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: DailyReportSerializer, **error_responses(not_found=[NotFound.code])})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 @extend_schema(tags=["reports"])
@@ -57,11 +80,15 @@ class DailyReportCsvApi(APIView):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="section,name,currency,orders,quantity,amount"
             ),
-            409: OpenApiResponse(ConflictErrorResponseSerializer, description="Not generated yet."),
+            **error_responses(not_found=[NotFound.code], conflict=[ReportNotReady.code]),
         }
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        """Staff: the report as a CSV file."""
+        """Download a daily report as CSV (staff).
+
+        One row per figure: section, name, currency, orders, quantity, amount
+        (409 report_not_ready until the worker is done).
+        """
         return csv_response(daily_report_ready(report_id=pk))
 
 

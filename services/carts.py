@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Cart, CartItem, Order, Product
 from services.exceptions import EmptyOrder, NotFound, ProductUnavailable
-from services.orders import OrderLine, order_create, order_placed_with_key
+from services.orders import OrderLine, order_create
 from services.selectors.carts import CartView, cart_get
 
 
@@ -62,12 +62,8 @@ def cart_item_remove(*, customer: User, item_id: int) -> None:
 
 
 @transaction.atomic
-def cart_checkout(*, customer: User, idempotency_key: str = "") -> Order:
+def cart_checkout(*, customer: User) -> Order:
     """Place the cart as an order (same rules as POST /orders/) and empty it, all or nothing."""
-    if idempotency_key and (
-        placed := order_placed_with_key(customer=customer, idempotency_key=idempotency_key)
-    ):
-        return placed  # a retry: the first checkout emptied the cart already
     cart = Cart.objects.select_for_update().filter(customer=customer).first()
     items = list(cart.items.order_by("id")) if cart else []
     if not items:
@@ -75,7 +71,6 @@ def cart_checkout(*, customer: User, idempotency_key: str = "") -> Order:
     order = order_create(
         customer=customer,
         items=[OrderLine(item.product_id, item.quantity) for item in items],
-        idempotency_key=idempotency_key,
     )
     if cart is not None:
         cart.items.all().delete()

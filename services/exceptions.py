@@ -23,6 +23,16 @@ class NotFound(ServiceError):
     message = "Not found."
 
 
+class RateLimited(ServiceError):
+    """Too many attempts; `retry_after` says how many seconds to wait."""
+
+    code = "throttled"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(ServiceError):
     """The request is well formed but the current state does not allow it."""
 
@@ -66,4 +76,4 @@ class InvalidTransition(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
-    message = "This Idempotency-Key was already used for an order with other items."
+    message = "This Idempotency-Key was already used for another request (other operation or parameters)."

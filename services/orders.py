@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,7 +15,6 @@ from orders.models import Order, OrderItem, OrderPaymentDetails, OrderStatus, Pa
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
-    IdempotencyKeyReused,
     InvalidTransition,
     MixedCurrencies,
     NotFound,
@@ -32,45 +31,13 @@ class OrderLine:
     quantity: int
 
 
-def order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key: str = "") -> Order:
+@transaction.atomic
+def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
     """Reserve stock for `items` and create the order, all or nothing.
 
-    With an `idempotency_key` (the client's Idempotency-Key header), placing the same
-    order again returns the first one instead of a second: a client that lost the
-    answer (a timeout, a 503 whose commit did go through) retries safely. The same key
-    for different items is refused.
+    Products are locked in id order, so two orders sharing products always take
+    their locks in the same order and cannot deadlock.
     """
-    if idempotency_key and (placed := _order_for_key(customer, idempotency_key, items)):
-        return placed
-    try:
-        return _order_create(customer=customer, items=items, idempotency_key=idempotency_key)
-    except IntegrityError:
-        # A concurrent request with the same key committed first; this one rolled back whole.
-        if idempotency_key and (placed := _order_for_key(customer, idempotency_key, items)):
-            return placed
-        raise
-
-
-def order_placed_with_key(*, customer: User, idempotency_key: str) -> Order | None:
-    """The customer's order placed with this Idempotency-Key, if any."""
-    order = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
-    return order_get(user=customer, order_id=order.pk) if order else None
-
-
-def _order_for_key(customer: User, idempotency_key: str, items: Sequence[OrderLine]) -> Order | None:
-    order = order_placed_with_key(customer=customer, idempotency_key=idempotency_key)
-    if order is None:
-        return None
-    placed = {item.product_id: item.quantity for item in order.items.all()}
-    if placed != {line.product_id: line.quantity for line in items}:
-        raise IdempotencyKeyReused(field="idempotency_key")
-    return order
-
-
-@transaction.atomic
-def _order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key: str) -> Order:
-    """Products are locked in id order, so two orders sharing products always take
-    their locks in the same order and cannot deadlock."""
     if not items:
         raise EmptyOrder(field="items")
     position: dict[int, int] = {}
@@ -104,9 +71,7 @@ def _order_create(*, customer: User, items: Sequence[OrderLine], idempotency_key
     Product.objects.bulk_update(products.values(), ["stock"])
 
     total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
-    order = Order.objects.create(
-        customer=customer, total=total, currency=currencies.pop(), idempotency_key=idempotency_key
-    )
+    order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
     order_items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,

@@ -30,6 +30,7 @@ from services.exceptions import InvalidRequest, NotFound
 from services.notifications import staff_alert
 from services.orders import order_lock, order_mark_paid, order_mark_payment_failed
 from services.queue import enqueue, new_task_id
+from services.tasks import task_track
 
 
 def payment_details_create(*, order: Order) -> OrderPaymentDetails:
@@ -99,6 +100,7 @@ def payment_callback_receive(*, data: CallbackData, raw_body: bytes) -> Callback
                 kwargs={"callback_id": callback.pk},
                 task_id=callback.task_id,
             )
+            task_track(task_id=callback.task_id)  # the provider is no user: staff follow it
     except IntegrityError:  # the same event arrived concurrently and won the insert
         return CallbackReceipt(PaymentCallback.objects.get(event_id=data.event_id), duplicate=True)
     return CallbackReceipt(callback, duplicate=False)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.models import Event
 from orders.models import CallbackStatus, Order, OrderItem, OrderStatus, PaymentCallback
 from pro_platform.celery import Priority
@@ -23,6 +24,7 @@ from reports.models import DailyReport, ReportStatus
 from services.exceptions import InvalidRequest
 from services.notifications import staff_email
 from services.queue import enqueue, new_task_id
+from services.tasks import task_track
 
 GENERATE_TASK = "reports.tasks.generate_daily_report"
 TOP_PRODUCTS = 10
@@ -48,8 +50,11 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def daily_report_request(*, day: date) -> DailyReport:
-    """Have the report of `day` generated (again) by a worker; return it, pending."""
+def daily_report_request(*, day: date, requested_by: User) -> DailyReport:
+    """Have the report of `day` generated (again) by a worker; return it, pending.
+
+    `requested_by` may follow the task (as may any staff member).
+    """
     if day > timezone.localdate():
         raise ReportDateInFuture(field="date")
     with transaction.atomic():
@@ -60,6 +65,7 @@ def daily_report_request(*, day: date) -> DailyReport:
             task_id=report.task_id,
             priority=Priority.INFORMATIONAL,  # a person is waiting for it
         )
+        task_track(task_id=report.task_id, requested_by=requested_by)
     return report
 
 

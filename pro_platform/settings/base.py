@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "pro_platform.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -184,16 +186,34 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Registrations per client address (sign-in failures are limited in services/sign_in.py).
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("API_AUTH_THROTTLE_RATE", default="30/minute")},
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "pro_platform.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "pro_platform.exceptions.ServiceAwareExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429", "500", "503"],
-    "ERROR_SCHEMAS": {"503": "pro_platform.exceptions.ServiceUnavailableResponseSerializer"},
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+        "500",
+        "503",
+    ],
+    "ERROR_SCHEMAS": {
+        "401": "pro_platform.openapi.UNAUTHORIZED",
+        "413": "pro_platform.openapi.REQUEST_TOO_LARGE",
+        "500": "pro_platform.openapi.SERVER_ERROR",
+        "503": "pro_platform.exceptions.ServiceUnavailableResponseSerializer",
+    },
 }
 
 SIMPLE_JWT = {
@@ -203,7 +223,21 @@ SIMPLE_JWT = {
     ),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # Every refresh answers a new refresh token and revokes the one used (token_blacklist),
+    # so a stolen refresh token works once at most, and signing out revokes it for good.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+# Failed sign-ins (services/sign_in.py): per account from one client, and per account.
+LOGIN_FAILURES_PER_CLIENT = env.int("LOGIN_FAILURES_PER_CLIENT", default=5)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Idempotency-Key (services/idempotency.py): how long a key and its answer are remembered.
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
+if IDEMPOTENCY_KEY_RETENTION_HOURS < 24:
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_RETENTION_HOURS must be at least 24.")
+# The largest request body the API reads; a larger one is 413 request_too_large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
 SPECTACULAR_SETTINGS = {

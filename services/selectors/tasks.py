@@ -4,7 +4,15 @@ from typing import Any
 
 from celery.result import AsyncResult
 
+from accounts.models import User
+from outbox.models import TrackedTask
 from pro_platform.celery import app
+from services.exceptions import NotFound
+
+
+class TaskNotFound(NotFound):
+    code = "task_not_found"
+    message = "No such task (or not yours to follow)."
 
 
 @dataclass(frozen=True)
@@ -17,8 +25,17 @@ class TaskStatus:
     progress: dict[str, int] | None
 
 
-def task_status_get(*, task_id: str) -> TaskStatus:
-    """What the result backend knows of a task; an unknown id is PENDING, as in Celery."""
+def task_status_get(*, task_id: str, viewer: User) -> TaskStatus:
+    """What the result backend knows of a task the API handed out to `viewer` (staff: to anyone).
+
+    Any other id, unknown or someone else's, is TaskNotFound: Celery itself would call
+    it PENDING, and a client could not tell a typo from a queued task.
+    """
+    tracked = TrackedTask.objects.filter(task_id=task_id)
+    if not viewer.is_staff:
+        tracked = tracked.filter(requested_by=viewer)
+    if not tracked.exists():
+        raise TaskNotFound()
     result: AsyncResult = AsyncResult(task_id, app=app)
     state = result.state
     failed = state in {"FAILURE", "RETRY"}

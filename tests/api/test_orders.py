@@ -1,12 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderStatus, Product
 from services.orders import OrderLine, order_create
-from tests.conftest import bearer
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,61 +212,3 @@ def test_get_and_cancel_own_order(customer_client, customer, product):
     assert again.json()["errors"][0]["attr"] == "status"
     product.refresh_from_db()
     assert product.stock == 10
-
-
-def test_the_same_idempotency_key_returns_the_first_order_and_places_no_second(customer_client, product):
-    body = {"items": [{"product_id": product.pk, "quantity": 2}]}
-
-    first = customer_client.post("/api/v1/orders/", body, HTTP_IDEMPOTENCY_KEY="order-7f3a")
-    again = customer_client.post("/api/v1/orders/", body, HTTP_IDEMPOTENCY_KEY="order-7f3a")
-
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json() == first.json()
-    assert Order.objects.count() == 1
-    assert Notification.objects.count() == 2  # the customer's and the seller's, once
-    product.refresh_from_db()
-    assert product.stock == 8
-
-
-def test_an_idempotency_key_is_per_customer(customer_client, product):
-    other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=bearer(UserFactory.create()))
-    body = {"items": [{"product_id": product.pk, "quantity": 1}]}
-    assert customer_client.post("/api/v1/orders/", body, HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
-    assert other.post("/api/v1/orders/", body, HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
-    assert Order.objects.count() == 2
-
-
-def test_an_idempotency_key_reused_for_other_items_is_409_and_writes_nothing(customer_client, product):
-    customer_client.post(
-        "/api/v1/orders/", {"items": [{"product_id": product.pk, "quantity": 1}]}, HTTP_IDEMPOTENCY_KEY="k2"
-    )
-    response = customer_client.post(
-        "/api/v1/orders/", {"items": [{"product_id": product.pk, "quantity": 3}]}, HTTP_IDEMPOTENCY_KEY="k2"
-    )
-    assert response.status_code == 409
-    assert response.json()["errors"] == [
-        {
-            "code": "idempotency_key_reused",
-            "detail": "This Idempotency-Key was already used for an order with other items.",
-            "attr": "idempotency_key",
-        }
-    ]
-    assert Order.objects.count() == 1
-    product.refresh_from_db()
-    assert product.stock == 9
-
-
-def test_an_overlong_idempotency_key_is_400(customer_client, product):
-    response = customer_client.post(
-        "/api/v1/orders/",
-        {"items": [{"product_id": product.pk, "quantity": 1}]},
-        HTTP_IDEMPOTENCY_KEY="k" * 65,
-    )
-    assert response.status_code == 400
-    assert response.json()["errors"][0] | {"detail": ""} == {
-        "code": "max_length",
-        "detail": "",
-        "attr": "idempotency_key",
-    }
-    assert Order.objects.count() == 0

@@ -61,16 +61,17 @@ def test_the_same_event_again_is_a_duplicate(client, order):
 )
 def test_bad_signature_headers_are_refused(client, order, header, code):
     response = post_callback(client, callback_body(order), header=header)
-    assert response.status_code == 400
+    assert response.status_code == 401  # the signature is how the provider authenticates
+    assert response["WWW-Authenticate"] == 'Signature realm="payment-callbacks"'
     assert response.json()["errors"] == [
-        {"code": code, "detail": response.json()["errors"][0]["detail"], "attr": "X-Signature"}
+        {"code": code, "detail": response.json()["errors"][0]["detail"], "attr": None}
     ]
     assert PaymentCallback.objects.count() == 0
 
 
 def test_a_forged_callback_changes_nothing(client, order):
     response = post_callback(client, callback_body(order), secret="whsec_guess")
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == "invalid_signature"
     assert PaymentCallback.objects.count() == 0
 
@@ -83,7 +84,8 @@ def test_a_tampered_body_is_refused(client, order):
     body = callback_body(order)
     header = sign(secret="whsec_test_current", body=body)
     response = post_callback(client, body.replace(b'"20.00"', b'"2.00"'), header=header)
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "invalid_signature"
     assert PaymentCallback.objects.count() == 0
 
 
@@ -117,6 +119,12 @@ def test_a_callback_is_published_to_the_payments_queue_at_the_highest_priority(e
     order = order_create(customer=customer, items=[OrderLine(ProductFactory.create().pk, 1)])
     response = post_callback(Client(), callback_body(order))
     assert response.status_code == 202
+    assert (
+        response["Location"]
+        == response.json()["status_url"]
+        == f"/api/v1/tasks/{response.json()['task_id']}/"
+    )
+    assert response["Retry-After"] == "1"
     (message,) = servers.drain("payments")
     assert (message.task, message.priority) == ("orders.tasks.process_payment_callback", Priority.PAYMENT)
     assert message.headers["id"] == response.json()["task_id"]

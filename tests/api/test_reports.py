@@ -30,6 +30,7 @@ def test_staff_request_a_report_and_follow_it(staff_client, empty_queues):
         "status_url": f"/api/v1/tasks/{report.task_id}/",
         "report_url": f"/api/v1/reports/{report.pk}/",
     }
+    assert (response["Location"], response["Retry-After"]) == (body["status_url"], "1")
     assert staff_client.get(body["status_url"]).json()["state"] == "PENDING"
     (wire,) = servers.drain("periodic")
     assert (wire.task, wire.headers["id"], wire.priority) == (

@@ -173,21 +173,3 @@ def test_twenty_concurrent_orders_for_ten_items_sell_exactly_ten(empty_queues):
     assert product.stock == 0
     assert Order.objects.count() == 10
     assert OrderItem.objects.filter(product=product).count() == 10
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_with_one_idempotency_key_place_one_order(empty_queues):
-    customer = UserFactory.create()
-    product = ProductFactory.create(stock=50)
-
-    def place() -> int:
-        return order_create(
-            customer=customer, items=[OrderLine(product.pk, 2)], idempotency_key="retry-me"
-        ).pk
-
-    order_ids = run_concurrently([place] * 8)
-
-    assert len(set(order_ids)) == 1, order_ids
-    assert Order.objects.count() == 1
-    product.refresh_from_db()
-    assert product.stock == 48

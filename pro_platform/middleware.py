@@ -1,0 +1,110 @@
+"""Every answer under /api/ is JSON in the one error shape, whatever DEBUG says.
+
+DRF's views answer their own errors through the exception handler. What never reaches
+a DRF view is answered here: unknown routes and malformed ids (Django's 404, an HTML
+page while DEBUG is on), too large a body (413), and any exception nothing handled
+(500 with the request id, never a traceback). The admin and the documentation pages
+keep their HTML.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.signals import got_request_exception
+from django.http import HttpRequest, HttpResponse
+
+from pro_platform.exceptions import error_response, server_error_response
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_HTML_PAGES = ("/api/docs/", "/api/redoc/")
+
+# What Django itself may answer outside DRF, and how the error shape names it (as DRF does).
+_ERRORS = {
+    400: ("bad_request", "Bad request."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+}
+
+
+def request_id_of(request: HttpRequest) -> str:
+    """The client's X-Request-ID when it is sane, else a new one; the same for the whole request."""
+    if not hasattr(request, "request_id"):
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        request.request_id = offered if _SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex  # type: ignore[attr-defined]
+    return request.request_id  # type: ignore[attr-defined]
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") and not request.path.startswith(_HTML_PAGES)
+
+
+def max_body_bytes() -> int:
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def request_too_large() -> HttpResponse:
+    limit = max_body_bytes()
+    return error_response(413, "request_too_large", f"The request body is larger than {limit} bytes.")
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_of(request)
+        if _is_api(request) and _declared_length(request) > max_body_bytes():
+            response = request_too_large()  # refused before a byte of it is read
+        else:
+            response = self.get_response(request)
+            if _is_api(request) and response.status_code >= 400 and not _is_json(response):
+                response = self._in_error_shape(response, request_id)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """An exception no view handled: 413 for a body over the limit, else 500, never a traceback."""
+        if not _is_api(request):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return request_too_large()
+        request_id = request_id_of(request)
+        got_request_exception.send(sender=type(self), request=request)  # error tracking hears of it
+        logger.error(
+            "unhandled %s on %s %s (request %s)",
+            type(exception).__name__,
+            request.method,
+            request.path,
+            request_id,
+            exc_info=exception,
+        )
+        return server_error_response(request_id)
+
+    def _in_error_shape(self, response: HttpResponse, request_id: str) -> HttpResponse:
+        status = response.status_code
+        if status >= 500:
+            return server_error_response(request_id)
+        code, detail = _ERRORS.get(status, ("error", f"{response.reason_phrase}."))
+        replacement = error_response(status, code, detail)
+        if "Allow" in response:
+            replacement["Allow"] = response["Allow"]
+        return replacement
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
