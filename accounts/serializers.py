@@ -2,6 +2,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from pro_platform.fields import StrictCharField, StrictEmailField, StrictRegexField
+
 from .models import User
 
 # What Django's password validators (AUTH_PASSWORD_VALIDATORS) answer with.
@@ -10,8 +12,8 @@ MIN_PASSWORD_LENGTH = 8  # MinimumLengthValidator's, checked by the field so the
 
 
 class RegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(
         write_only=True,
         min_length=MIN_PASSWORD_LENGTH,
         max_length=128,
@@ -43,7 +45,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
 class ProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="user.id", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
-    telegram_chat_id = serializers.RegexField(
+    telegram_chat_id = StrictRegexField(
         r"^-?\d{1,20}$",
         allow_blank=True,
         max_length=21,
@@ -52,12 +54,12 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class SignInInputSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(help_text="A refresh token from signing in or the last refresh.")
+    refresh = StrictCharField(help_text="A refresh token from signing in or the last refresh.")
 
 
 class TokenPairSerializer(serializers.Serializer):

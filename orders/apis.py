@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.auth import request_user
 from pro_platform.openapi import error_response_serializer, error_responses
 from pro_platform.responses import ACCEPTED_HEADERS, accepted, task_status_url
-from services.carts import cart_checkout, cart_item_add, cart_item_remove, cart_item_update
+from services.carts import CartEmpty, cart_checkout, cart_item_add, cart_item_remove, cart_item_update
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -183,6 +183,7 @@ class ProductDetailApi(generics.RetrieveAPIView):
     [DuplicateProduct.code, ProductUnavailable.code], field_name="items.INDEX.product_id", methods=["post"]
 )
 @extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
+@extend_validation_errors(["null"], field_name="items.INDEX", methods=["post"])
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class OrderListCreateApi(generics.ListAPIView):
     """List your orders.
@@ -373,9 +374,10 @@ class CartItemDetailApi(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         """Change a cart item's quantity.
 
-        Sets the quantity of one item of your cart (another customer's item is not found).
+        Sets the quantity of one item of your cart (another customer's item is not found);
+        an empty body changes nothing.
         """
-        serializer = CartItemUpdateSerializer(data=request.data)
+        serializer = CartItemUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return cart_response(
             cart_item_update(customer=request_user(request), item_id=pk, **serializer.validated_data)
@@ -395,19 +397,23 @@ class CartItemDetailApi(APIView):
 @extend_validation_errors(
     [DuplicateProduct.code, ProductUnavailable.code], field_name="items.INDEX.product_id", methods=["post"]
 )
-@extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
+@extend_validation_errors([MixedCurrencies.code], field_name="items", methods=["post"])
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class CartCheckoutApi(APIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY, REPLAYED],
-        responses={201: OrderOutputSerializer, **ORDER_PLACING},
+        responses={
+            201: OrderOutputSerializer,
+            **error_responses(conflict=[CartEmpty.code, OutOfStock.code, IdempotencyKeyReused.code]),
+        },
     )
     def post(self, request: Request) -> Response:
         """Place your cart as an order.
 
         The same stock, price and error rules as placing an order; the cart is emptied in
-        the same transaction. Send an `Idempotency-Key` to retry safely.
+        the same transaction (409 cart_empty when there is nothing in it). Send an
+        `Idempotency-Key` to retry safely.
         """
         return idempotent(request, {}, lambda: order_placed(cart_checkout(customer=request_user(request))))
 

@@ -1,6 +1,16 @@
 from decimal import Decimal
+from typing import Any
 
+from django.db import models
 from rest_framework import serializers
+
+from pro_platform.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 
 from .models import (
     CallbackState,
@@ -16,6 +26,7 @@ from .models import (
 
 MAX_LINE_QUANTITY = 1000
 MAX_ORDER_LINES = 100
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
 
 class SellerSerializer(serializers.ModelSerializer):
@@ -49,8 +60,24 @@ class ProductOutputSerializer(serializers.ModelSerializer):
         )
 
 
+class SellerIdField(serializers.PrimaryKeyRelatedField):
+    """A seller's id, as a JSON integer (DRF would take "1" too)."""
+
+    def to_internal_value(self, data: Any) -> Seller:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class ProductInputSerializer(serializers.ModelSerializer):
-    seller_id = serializers.PrimaryKeyRelatedField(source="seller", queryset=Seller.objects.all())
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
+        models.DecimalField: StrictDecimalField,
+    }
+    seller_id = SellerIdField(source="seller", queryset=Seller.objects.all())
 
     class Meta:
         model = Product
@@ -58,8 +85,8 @@ class ProductInputSerializer(serializers.ModelSerializer):
 
 
 class OrderLineInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
@@ -107,14 +134,12 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
 
 class PaymentCallbackInputSerializer(serializers.Serializer):
-    event_id = serializers.CharField(max_length=100, help_text="The provider's unique id of this event.")
-    payment_reference = serializers.CharField(max_length=64, help_text="`payment.reference` of the order.")
+    event_id = StrictCharField(max_length=100, help_text="The provider's unique id of this event.")
+    payment_reference = StrictCharField(max_length=64, help_text="`payment.reference` of the order.")
     status = serializers.ChoiceField(choices=CallbackStatus.choices)
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), coerce_to_string=True
-    )
-    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. USD.")
-    failure_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    amount = StrictDecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    currency = StrictRegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. USD.")
+    failure_reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class PaymentCallbackReceiptSerializer(serializers.Serializer):
@@ -129,12 +154,12 @@ class PaymentCallbackReceiptSerializer(serializers.Serializer):
 
 
 class CartItemInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class CartItemUpdateSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class CartItemOutputSerializer(serializers.ModelSerializer):
@@ -180,9 +205,9 @@ class CartOutputSerializer(serializers.Serializer):
 
 
 class ReviewInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    text = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReviewOutputSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers, status
 from rest_framework.settings import api_settings
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from services.exceptions import Conflict, InvalidRequest, NotFound, RateLimited, ServiceError
 
@@ -55,11 +55,14 @@ class ServiceUnavailable(exceptions.APIException):
     wait = 1  # Retry-After, seconds
 
 
-def token_not_valid(exc: InvalidToken) -> exceptions.AuthenticationFailed:
-    """simplejwt's nested detail (token classes, messages) as one error with one code."""
-    converted = exceptions.AuthenticationFailed(
-        "The token is invalid, expired or revoked.", code=exc.default_code
+def flat_authentication_failure(exc: DetailDictMixin) -> exceptions.AuthenticationFailed:
+    """simplejwt's dict detail (detail, code, token classes, messages) as one error with its code."""
+    detail: dict = exc.detail  # type: ignore[attr-defined]
+    code = str(detail["code"])
+    message = (
+        "The token is invalid, expired or revoked." if code == "token_not_valid" else str(detail["detail"])
     )
+    converted = exceptions.AuthenticationFailed(message, code=code)
     converted.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]
     return converted
 
@@ -75,8 +78,8 @@ class ServiceAwareExceptionHandler(ExceptionHandler):
             return as_api_exception(exc)
         if isinstance(exc, OperationalError | InterfaceError):
             return ServiceUnavailable()
-        if isinstance(exc, InvalidToken):
-            return token_not_valid(exc)
+        if isinstance(exc, DetailDictMixin):
+            return flat_authentication_failure(exc)
         return super().convert_known_exceptions(exc)
 
 

@@ -9,6 +9,7 @@ On top of drf-standardized-errors' schema (one error shape, error codes per stat
   `error_response_serializer()` builds the documented body for a list of codes.
 """
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from types import SimpleNamespace
@@ -101,3 +102,21 @@ class ApiAutoSchema(AutoSchema):
         if self._is_list_view() and self._get_paginator() is not None:
             errors = {**PAGE_ERROR_CODES, **errors}
         return errors
+
+
+def indexed_attrs_as_patterns(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: an error inside a list names its index (`items.3.product_id`).
+
+    drf-standardized-errors documents such `attr`s as `items.INDEX.product_id`, a value the
+    API never sends; here they become patterns, and the unions they are in lose their
+    discriminator (a discriminator needs exact values; `oneOf` still picks the one match).
+    """
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        attr = schema.get("properties", {}).get("attr", {})
+        if any("INDEX" in value for value in attr.get("enum") or ()):
+            alternatives = "|".join(re.escape(value).replace("INDEX", r"\d+") for value in attr["enum"])
+            schema["properties"]["attr"] = {"type": "string", "pattern": f"^(?:{alternatives})$"}
+        mapping = schema.get("discriminator", {}).get("mapping", {})
+        if any("INDEX" in value for value in mapping):
+            del schema["discriminator"]
+    return result

@@ -9,9 +9,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from orders.models import Cart, CartItem, Order, Product
-from services.exceptions import EmptyOrder, NotFound, ProductUnavailable
+from services.exceptions import Conflict, NotFound, ProductUnavailable
 from services.orders import OrderLine, order_create
 from services.selectors.carts import CartView, cart_get
+
+
+class CartEmpty(Conflict):
+    code = "cart_empty"
+    message = "Your cart is empty."
 
 
 def _cart_for(customer: User) -> Cart:
@@ -46,11 +51,13 @@ def _own_item(customer: User, item_id: int) -> CartItem:
 
 
 @transaction.atomic
-def cart_item_update(*, customer: User, item_id: int, quantity: int) -> CartView:
+def cart_item_update(*, customer: User, item_id: int, quantity: int | None = None) -> CartView:
+    """Change what is given of one of the customer's cart items (nothing given: nothing changes)."""
     item = _own_item(customer, item_id)
-    item.quantity = quantity
-    item.save(update_fields=["quantity"])
-    _touch(item.cart)
+    if quantity is not None:
+        item.quantity = quantity
+        item.save(update_fields=["quantity"])
+        _touch(item.cart)
     return cart_get(customer=customer)
 
 
@@ -67,7 +74,7 @@ def cart_checkout(*, customer: User) -> Order:
     cart = Cart.objects.select_for_update().filter(customer=customer).first()
     items = list(cart.items.order_by("id")) if cart else []
     if not items:
-        raise EmptyOrder("Your cart is empty.", field="items")
+        raise CartEmpty()
     order = order_create(
         customer=customer,
         items=[OrderLine(item.product_id, item.quantity) for item in items],

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.db import transaction
 
-from orders.models import Product, Seller
+from orders.models import Currency, Product, Seller
 
 
 @transaction.atomic
@@ -13,7 +13,7 @@ def product_create(
     name: str,
     sku: str,
     price: Decimal,
-    currency: str,
+    currency: str = Currency.USD,
     stock: int = 0,
     is_active: bool = True,
 ) -> Product:

@@ -72,3 +72,17 @@ def seller(db: None) -> Seller:
 @pytest.fixture
 def product(seller: Seller) -> Product:
     return ProductFactory.create(seller=seller)
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]):
+    """Print a scenario's figures into the test log, even when output is captured."""
+    suite = request.node.path.parent.name  # reliability, contract, ...
+
+    def write(title: str, **figures: object) -> None:
+        with capsys.disabled():
+            print(
+                f"\n[{suite}] {title}: " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.items())
+            )
+
+    return write

@@ -224,3 +224,17 @@ def test_a_successful_sign_in_forgives_the_clients_own_failures(api_client, bob,
     for _ in range(2):
         sign_in(api_client, password="wrong", **from_address("10.0.0.1"))
     assert sign_in(api_client, **from_address("10.0.0.1")).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer  "])
+def test_a_malformed_authorization_header_is_one_401_error(api_client, header):
+    api_client.credentials(HTTP_AUTHORIZATION=header)
+    response = api_client.get("/api/v1/orders/")
+    assert response.status_code == 401
+    assert response.json()["errors"] == [
+        {
+            "code": "bad_authorization_header",
+            "detail": "Authorization header must contain two space-delimited values",
+            "attr": None,
+        }
+    ]

@@ -51,6 +51,9 @@ def test_changing_and_removing_items(customer_client, mug, tea):
     changed = customer_client.patch(f"/api/v1/cart/items/{item_id}/", {"quantity": 4})
     assert changed.status_code == 200
     assert [i["quantity"] for i in changed.json()["items"]] == [1, 4]
+    unchanged = customer_client.patch(f"/api/v1/cart/items/{item_id}/", {})
+    assert unchanged.status_code == 200
+    assert unchanged.json() == changed.json()
     assert customer_client.delete(f"/api/v1/cart/items/{item_id}/").status_code == 204
     assert [i["product_id"] for i in customer_client.get("/api/v1/cart/").json()["items"]] == [mug.pk]
 
@@ -123,10 +126,12 @@ def test_checkout_over_stock_is_409_and_keeps_cart_and_stock(customer_client, mu
     assert mug.stock == 5
 
 
-def test_checkout_of_an_empty_cart_is_400(customer_client):
+def test_checkout_of_an_empty_cart_is_409(customer_client):
     response = customer_client.post("/api/v1/cart/checkout/")
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["code"] == "empty_order"
+    assert response.status_code == 409
+    assert response.json()["errors"] == [
+        {"code": "cart_empty", "detail": "Your cart is empty.", "attr": None}
+    ]
     assert Order.objects.count() == 0
 
 

@@ -81,10 +81,33 @@ def test_staff_product_validation(staff_client, product):
     assert response.status_code == 400
     assert {(e["attr"], e["code"]) for e in response.json()["errors"]} == {
         ("sku", "unique"),
-        ("price", "min_value"),
+        ("price", "invalid"),  # "0": the schema's pattern says a price is positive
         ("stock", "min_value"),
     }
     assert Product.objects.count() == 1
+
+
+def test_a_product_created_without_a_currency_is_priced_in_usd(staff_client, seller):
+    response = staff_client.post(
+        "/api/v1/products/",
+        {"seller_id": seller.pk, "name": "Plain mug", "sku": "MUG-PLAIN", "price": "9.90"},
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["currency"], response.json()["stock"]) == ("USD", 0)
+    assert Product.objects.get(sku="MUG-PLAIN").currency == "USD"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", 5), ("price", 9.9), ("price", "1e2"), ("stock", "5"), ("is_active", "yes"), ("seller_id", "1")],
+)
+def test_product_fields_take_only_the_json_types_the_schema_names(staff_client, seller, field, value):
+    body = {"seller_id": seller.pk, "name": "Mug", "sku": "MUG-T", "price": "9.90", field: value}
+    response = staff_client.post("/api/v1/products/", body)
+    assert response.status_code == 400
+    code = "incorrect_type" if field == "seller_id" else "invalid"  # DRF's code for a related field
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(field, code)]
+    assert not Product.objects.filter(sku="MUG-T").exists()
 
 
 def test_customers_cannot_write_products(customer_client, product):
@@ -94,3 +117,9 @@ def test_customers_cannot_write_products(customer_client, product):
     assert response.json()["errors"][0]["code"] == "permission_denied"
     product.refresh_from_db()
     assert product.stock == 10
+
+
+def test_a_nul_character_in_the_search_separates_words(api_client, product):
+    response = api_client.get("/api/v1/products/", {"search": f"{product.name[:3]}\x00"})
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["results"]] == [product.pk]

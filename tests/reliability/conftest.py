@@ -141,19 +141,5 @@ def latency_figures(replies: list[Reply]) -> str:
     return f"p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
 
 
-@pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]):
-    """Print a scenario's figures into the test log, even when output is captured."""
-
-    def write(title: str, **figures: object) -> None:
-        with capsys.disabled():
-            print(
-                f"\n[reliability] {title}: "
-                + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.items())
-            )
-
-    return write
-
-
 def broker_url_via(port: int) -> str:
     return f"amqp://guest:guest@127.0.0.1:{port}/{servers.test_vhost()}"
