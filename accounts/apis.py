@@ -49,7 +49,9 @@ def client_address(request: Request) -> str:
 
 
 def validated_refresh(serializer: Serializer) -> dict:
-    """Run a simplejwt refresh-token serializer: any problem with the token is 401."""
+    """Run a simplejwt refresh-token serializer on a body that matches the schema (else 400);
+    any problem with the token itself is 401."""
+    RefreshInputSerializer(data=serializer.initial_data).is_valid(raise_exception=True)
     try:
         serializer.is_valid(raise_exception=True)
     except TokenError as error:

@@ -1,9 +1,11 @@
 import django_filters
 
+from pro_platform.filters import FilterSet
+
 from .models import Channel, Notification, NotificationStatus
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=NotificationStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
 

@@ -2,17 +2,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
-from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
+from pro_platform.idempotency import IDEMPOTENCY_KEY, REPLAYED, idempotent
 from pro_platform.openapi import error_response_serializer, error_responses
 from pro_platform.responses import ACCEPTED_HEADERS, accepted, task_status_url
 from services.carts import CartEmpty, cart_checkout, cart_item_add, cart_item_remove, cart_item_update
@@ -26,7 +25,7 @@ from services.exceptions import (
     OutOfStock,
     ProductUnavailable,
 )
-from services.idempotency import Answer, idempotent_call, request_fingerprint
+from services.idempotency import Answer
 from services.orders import OrderLine, order_cancel, order_create, order_deliver, order_ship
 from services.payments import CallbackData, UnknownPaymentReference, payment_callback_receive
 from services.products import product_create, product_update
@@ -57,58 +56,6 @@ from .serializers import (
 NOT_FOUND = error_responses(not_found=[NotFound.code])
 TRANSITION = error_responses(not_found=[NotFound.code], conflict=[InvalidTransition.code])
 ORDER_PLACING = error_responses(conflict=[OutOfStock.code, IdempotencyKeyReused.code])
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
-    OpenApiParameter.HEADER,
-    description=(
-        "A unique string of your choosing (a UUID), new for each order you mean to place. "
-        "Retrying the same request with the same key (after a timeout or a 503) replays the first "
-        "successful answer, status and body, instead of placing another order; the replay carries "
-        "`Idempotent-Replayed: true`. The key with another operation or other parameters is 409 "
-        "idempotency_key_reused. Keys are yours alone and remembered for at least 24 hours; "
-        "a request that failed is not remembered and may be retried with its key."
-    ),
-)
-REPLAYED = OpenApiParameter(
-    "Idempotent-Replayed",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=[201],
-    enum=["true"],
-    description="Present when this is the stored answer to an earlier request with the same key.",
-)
-
-
-def idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise ValidationError(
-            {
-                "idempotency_key": [
-                    ErrorDetail(f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", code="max_length")
-                ]
-            }
-        )
-    return key
-
-
-def idempotent(request: Request, parameters: Any, perform: Callable[[], Answer]) -> Response:
-    """`perform()` once per Idempotency-Key (when the request has one); retries get its answer."""
-    key = idempotency_key(request)
-    if not key:
-        answer = perform()
-        return Response(answer.body, status=answer.status)
-    answer = idempotent_call(
-        user=request_user(request),
-        key=key,
-        operation=f"{request.method} {request.path}",
-        fingerprint=request_fingerprint(parameters),
-        perform=perform,
-    )
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    return Response(answer.body, status=answer.status, headers=headers)
 
 
 def order_placed(order: Order) -> Answer:
@@ -246,7 +193,9 @@ class OrderDetailApi(generics.RetrieveAPIView):
 class OrderCancelApi(generics.GenericAPIView):
     serializer_class = OrderOutputSerializer
 
-    @extend_schema(request=None, responses={200: OrderOutputSerializer, **TRANSITION})
+    @extend_schema(
+        operation_id="orders_cancel", request=None, responses={200: OrderOutputSerializer, **TRANSITION}
+    )
     def post(self, request: Request, pk: int) -> Response:
         """Cancel one of your orders.
 
@@ -270,6 +219,7 @@ class StaffOrderTransitionApi(generics.GenericAPIView):
 
 
 @extend_schema(tags=["orders"])
+@extend_schema_view(post=extend_schema(operation_id="orders_ship"))
 class OrderShipApi(StaffOrderTransitionApi):
     """Ship an order (staff).
 
@@ -281,6 +231,7 @@ class OrderShipApi(StaffOrderTransitionApi):
 
 
 @extend_schema(tags=["orders"])
+@extend_schema_view(post=extend_schema(operation_id="orders_deliver"))
 class OrderDeliverApi(StaffOrderTransitionApi):
     """Mark an order delivered (staff).
 
@@ -295,6 +246,7 @@ class OrderDeliverApi(StaffOrderTransitionApi):
 @extend_validation_errors([ProductNotInOrder.code], field_name="product_id", methods=["post"])
 class OrderReviewCreateApi(APIView):
     @extend_schema(
+        operation_id="orders_review",
         request=ReviewInputSerializer,
         responses={
             201: ReviewOutputSerializer,
@@ -401,6 +353,7 @@ class CartItemDetailApi(APIView):
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class CartCheckoutApi(APIView):
     @extend_schema(
+        operation_id="cart_checkout",
         request=None,
         parameters=[IDEMPOTENCY_KEY, REPLAYED],
         responses={

@@ -6,6 +6,8 @@ from django import forms
 from django.utils.regex_helper import _lazy_re_compile
 from drf_spectacular.utils import extend_schema_field
 
+from pro_platform.filters import FilterSet
+
 from .models import Order, OrderStatus, Product
 from .serializers import MAX_ID
 
@@ -30,7 +32,7 @@ class PriceFilter(django_filters.NumberFilter):
         super().__init__(min_value=Decimal(0), max_value=MAX_PRICE, **kwargs)
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(FilterSet):
     seller = IdFilter(field_name="seller_id")
     min_price = PriceFilter(field_name="price", lookup_expr="gte")
     max_price = PriceFilter(field_name="price", lookup_expr="lte")
@@ -40,7 +42,7 @@ class ProductFilter(django_filters.FilterSet):
         fields = ("seller", "min_price", "max_price", "currency")
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
 
     class Meta:

@@ -6,9 +6,11 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from services.carts import carts_delete_stale
+from services.idempotency import idempotency_records_prune
 from services.orders import orders_expire_unpaid
 from services.payments import payment_callback_process
 from services.reviews import review_reminders_send
+from services.tasks import tracked_tasks_prune
 
 
 # A database hiccup is retried with backoff (pro_platform.worker.OutboxTask); the callback
@@ -31,3 +33,14 @@ def expire_unpaid_orders() -> int:
 @shared_task
 def send_review_reminder() -> int:
     return review_reminders_send(after=timedelta(days=settings.REVIEW_REMINDER_DAYS))
+
+
+@shared_task
+def forget_request_records() -> dict[str, int]:
+    """What requests left behind to be replayed or followed, past its retention."""
+    return {
+        "idempotency_keys": idempotency_records_prune(
+            older_than=timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
+        ),
+        "tracked_tasks": tracked_tasks_prune(older_than=settings.CELERY_RESULT_EXPIRES),
+    }

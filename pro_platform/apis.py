@@ -1,5 +1,7 @@
 """Endpoints about the platform's machinery rather than a business domain."""
 
+from uuid import UUID
+
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import extend_schema
@@ -42,14 +44,14 @@ class TaskStatusApi(APIView):
         },
         tags=["tasks"],
     )
-    def get(self, request: Request, task_id: str) -> Response:
+    def get(self, request: Request, task_id: UUID) -> Response:
         """Follow an asynchronous task.
 
         The state of a task whose id (and status URL) an earlier answer of yours gave, in
         Celery's terms, with its result, error or progress. It answers the user whose request
-        caused the task, and staff; any other id is 404 task_not_found.
+        caused the task, and staff (any task); any other id is 404 task_not_found.
         """
-        status = task_status_get(task_id=task_id, viewer=request_user(request))
+        status = task_status_get(task_id=str(task_id), viewer=request_user(request))
         return Response(TaskStatusOutputSerializer(status).data)
 
 

@@ -73,6 +73,7 @@ ROUTES: dict[str, tuple[str, int]] = {
     "orders.tasks.cleanup_old_carts": ("periodic", Priority.PERIODIC),
     "orders.tasks.expire_unpaid_orders": ("periodic", Priority.PERIODIC),
     "orders.tasks.send_review_reminder": ("periodic", Priority.PERIODIC),
+    "orders.tasks.forget_request_records": ("periodic", Priority.PERIODIC),
     "reports.tasks.generate_daily_report": ("periodic", Priority.PERIODIC),
     "celery.backend_cleanup": ("periodic", Priority.PERIODIC),
 }

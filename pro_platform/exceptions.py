@@ -10,7 +10,7 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
@@ -81,31 +81,6 @@ class ServiceAwareExceptionHandler(ExceptionHandler):
         if isinstance(exc, DetailDictMixin):
             return flat_authentication_failure(exc)
         return super().convert_known_exceptions(exc)
-
-
-class ConflictErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. out_of_stock, invalid_transition.")
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True, help_text="The field at fault, or null.")
-
-
-class ConflictErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["client_error"])
-    errors = ConflictErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors
-
-
-class ServiceUnavailableErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=[ServiceUnavailable.default_code])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ServiceUnavailableResponseSerializer(serializers.Serializer):
-    """503: the database connection was lost mid-request. Retry after Retry-After seconds
-    (a new order with the same Idempotency-Key, so that it is never placed twice)."""
-
-    type = serializers.ChoiceField(choices=["server_error"])
-    errors = ServiceUnavailableErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like .errors
 
 
 def error_response(status_code: int, code: str, detail: str) -> JsonResponse:

@@ -20,8 +20,11 @@ def _refuse_other_json_types(field: serializers.Field, data: Any, *types: type) 
         field.fail("invalid")
 
 
+NO_NUL = r"^[^\x00]*$"  # DRF refuses NUL characters (PostgreSQL cannot store them); the schema says so
+
+
 class StrictCharField(serializers.CharField):
-    """A JSON string, kept as sent: "  " is not silently trimmed to "" (the schema cannot say that)."""
+    """A JSON string with no NUL character, kept as sent ("  " is not trimmed to "" unannounced)."""
 
     default_error_messages = {"invalid": "Not a valid string."}
 
@@ -84,6 +87,14 @@ class StrictDecimalField(serializers.DecimalField):
         if not re.match(self.pattern, data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = StrictCharField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": NO_NUL} if direction == "request" else schema
 
 
 class StrictDecimalFieldSchema(OpenApiSerializerFieldExtension):

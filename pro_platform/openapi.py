@@ -80,6 +80,9 @@ AUTHENTICATION_ERROR_CODES = (
 UNAUTHORIZED = error_response_serializer(401, AUTHENTICATION_ERROR_CODES, "Authentication")
 REQUEST_TOO_LARGE = error_response_serializer(413, ["request_too_large"])
 SERVER_ERROR = error_response_serializer(500, ["error"], "Server")
+# The database connection was lost mid-request: retry after Retry-After seconds (a new order
+# with the same Idempotency-Key, so that it is never placed twice).
+SERVICE_UNAVAILABLE = error_response_serializer(503, ["service_unavailable"])
 
 
 class ApiAutoSchema(AutoSchema):
@@ -119,4 +122,47 @@ def indexed_attrs_as_patterns(result: dict[str, Any], **kwargs: Any) -> dict[str
         mapping = schema.get("discriminator", {}).get("mapping", {})
         if any("INDEX" in value for value in mapping):
             del schema["discriminator"]
+    return result
+
+
+# What a client can do next with what an answer returns (OpenAPI links): client generators
+# show them, and the contract fuzzer follows them (create an order, then read, cancel, review it).
+# (operation, status) -> [(link name, operation it leads to, path parameter, where the answer has it)]
+LINKS = {
+    ("orders_create", "201"): [
+        ("GetOrder", "orders_retrieve", "id", "$response.body#/id"),
+        ("CancelOrder", "orders_cancel", "id", "$response.body#/id"),
+        ("ReviewOrder", "orders_review", "id", "$response.body#/id"),
+        ("GetOrderEvents", "orders_events_list", "id", "$response.body#/id"),
+    ],
+    ("cart_checkout", "201"): [
+        ("GetOrder", "orders_retrieve", "id", "$response.body#/id"),
+        ("CancelOrder", "orders_cancel", "id", "$response.body#/id"),
+    ],
+    ("cart_items_create", "201"): [
+        ("ChangeItem", "cart_items_partial_update", "id", "$response.body#/items/0/id"),
+        ("RemoveItem", "cart_items_destroy", "id", "$response.body#/items/0/id"),
+    ],
+    ("products_create", "201"): [
+        ("GetProduct", "products_retrieve", "id", "$response.body#/id"),
+        ("ChangeProduct", "products_partial_update", "id", "$response.body#/id"),
+        ("GetProductReviews", "products_reviews_list", "id", "$response.body#/id"),
+    ],
+    ("reports_request", "202"): [
+        ("GetReport", "reports_retrieve", "id", "$response.body#/report_id"),
+        ("GetReportCsv", "reports_csv", "id", "$response.body#/report_id"),
+        ("FollowTask", "tasks_retrieve", "task_id", "$response.body#/task_id"),
+    ],
+    ("payments_callback", "202"): [("FollowTask", "tasks_retrieve", "task_id", "$response.body#/task_id")],
+}
+
+
+def add_links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: LINKS into the answers they start from."""
+    for by_method in result["paths"].values():
+        for operation in by_method.values():
+            for status, response in operation.get("responses", {}).items():
+                for name, target, parameter, source in LINKS.get((operation.get("operationId"), status), ()):
+                    link = {"operationId": target, "parameters": {parameter: source}}
+                    response.setdefault("links", {})[name] = link
     return result

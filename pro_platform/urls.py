@@ -9,7 +9,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("orders.urls")),
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
-    path("tasks/<str:task_id>/", TaskStatusApi.as_view(), name="task-status"),
+    path("tasks/<uuid:task_id>/", TaskStatusApi.as_view(), name="task-status"),
 ]
 
 urlpatterns = [

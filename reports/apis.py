@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +29,7 @@ class DailyReportRequestApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(
+        operation_id="reports_request",
         request=DailyReportRequestSerializer,
         parameters=ACCEPTED_HEADERS,
         responses={202: DailyReportAcceptedSerializer},
@@ -71,17 +73,34 @@ class DailyReportDetailApi(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class CsvRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; the view writes the CSV itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> Any:
+        return data
+
+
 @extend_schema(tags=["reports"])
 class DailyReportCsvApi(APIView):
     permission_classes = (IsAdminUser,)
+    renderer_classes = (JSONRenderer, CsvRenderer)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors keep the API's JSON shape, even for a client that asked for CSV.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
+        operation_id="reports_csv",
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="section,name,currency,orders,quantity,amount"
             ),
             **error_responses(not_found=[NotFound.code], conflict=[ReportNotReady.code]),
-        }
+        },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         """Download a daily report as CSV (staff).

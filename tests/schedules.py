@@ -1,4 +1,4 @@
-"""The default periodic schedules, as the data migration creates them.
+"""The default periodic schedules, as the data migrations create them.
 
 Tests that run with transaction=True empty the database after themselves, data
 migrations' rows included; these helpers put the schedules back.
@@ -8,9 +8,12 @@ import importlib
 
 from django.apps import apps
 
-migration = importlib.import_module("pro_platform.migrations.0001_default_schedules")
-DEFAULT_SCHEDULES = migration.DEFAULT_SCHEDULES
+migrations = [
+    importlib.import_module("pro_platform.migrations.0001_default_schedules"),
+    importlib.import_module("pro_platform.migrations.0002_forget_request_records"),
+]
+DEFAULT_SCHEDULES = {**migrations[0].DEFAULT_SCHEDULES, **migrations[1].ADDED_SCHEDULES}
 
 
 def create_default_schedules() -> None:
-    migration.create_default_schedules(apps, None)
+    migrations[0].create_default_schedules(apps, None, DEFAULT_SCHEDULES)

@@ -55,11 +55,11 @@ DEFAULT_SCHEDULES = {
 }
 
 
-def create_default_schedules(apps, schema_editor):
+def create_default_schedules(apps, schema_editor, schedules=DEFAULT_SCHEDULES):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    for name, (task, crontab, every_minutes, expire_seconds, description) in DEFAULT_SCHEDULES.items():
+    for name, (task, crontab, every_minutes, expire_seconds, description) in schedules.items():
         if PeriodicTask.objects.filter(name=name).exists():
             continue  # staff's version wins
         schedule = {}

@@ -190,6 +190,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("API_AUTH_THROTTLE_RATE", default="30/minute")},
     "DEFAULT_SCHEMA_CLASS": "pro_platform.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "URL_FORMAT_OVERRIDE": None,  # JSON only: no ?format= for the schema to explain
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -212,7 +213,7 @@ DRF_STANDARDIZED_ERRORS = {
         "401": "pro_platform.openapi.UNAUTHORIZED",
         "413": "pro_platform.openapi.REQUEST_TOO_LARGE",
         "500": "pro_platform.openapi.SERVER_ERROR",
-        "503": "pro_platform.exceptions.ServiceUnavailableResponseSerializer",
+        "503": "pro_platform.openapi.SERVICE_UNAVAILABLE",
     },
 }
 
@@ -276,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "pro_platform.openapi.indexed_attrs_as_patterns",
+        "pro_platform.openapi.add_links",
     ],
 }
 

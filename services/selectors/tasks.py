@@ -3,9 +3,10 @@ from datetime import datetime
 from typing import Any
 
 from celery.result import AsyncResult
+from django_celery_results.models import TaskResult
 
 from accounts.models import User
-from outbox.models import TrackedTask
+from outbox.models import OutboxMessage, TrackedTask
 from pro_platform.celery import app
 from services.exceptions import NotFound
 
@@ -26,15 +27,14 @@ class TaskStatus:
 
 
 def task_status_get(*, task_id: str, viewer: User) -> TaskStatus:
-    """What the result backend knows of a task the API handed out to `viewer` (staff: to anyone).
+    """What the result backend knows of a task, for the user whose request caused it or staff.
 
-    Any other id, unknown or someone else's, is TaskNotFound: Celery itself would call
-    it PENDING, and a client could not tell a typo from a queued task.
+    A customer follows the tasks whose ids were handed out to them; staff follow any task
+    the platform knows of (handed out, in the outbox, or with a stored state). Any other
+    id is TaskNotFound: Celery itself would call it PENDING, and a client could not tell
+    a typo from a queued task.
     """
-    tracked = TrackedTask.objects.filter(task_id=task_id)
-    if not viewer.is_staff:
-        tracked = tracked.filter(requested_by=viewer)
-    if not tracked.exists():
+    if not _may_follow(viewer, task_id):
         raise TaskNotFound()
     result: AsyncResult = AsyncResult(task_id, app=app)
     state = result.state
@@ -55,3 +55,11 @@ def _progress(state: str, info: Any) -> dict[str, int] | None:
     if state == "STARTED" and isinstance(info, dict) and {"done", "total"} <= info.keys():
         return {"done": int(info["done"]), "total": int(info["total"])}
     return None
+
+
+def _may_follow(viewer: User, task_id: str) -> bool:
+    if not viewer.is_staff:
+        return TrackedTask.objects.filter(task_id=task_id, requested_by=viewer).exists()
+    return any(
+        model.objects.filter(task_id=task_id).exists() for model in (TrackedTask, OutboxMessage, TaskResult)
+    )

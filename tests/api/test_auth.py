@@ -238,3 +238,17 @@ def test_a_malformed_authorization_header_is_one_401_error(api_client, header):
             "attr": None,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"refresh": "a\x00b"}, "null_characters_not_allowed"),
+        ({"refresh": 5}, "invalid"),
+        ({}, "required"),
+    ],
+)
+def test_a_refresh_body_outside_the_schema_is_400(api_client, body, code):
+    response = api_client.post("/api/v1/auth/token/refresh/", body)
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("refresh", code)]

@@ -236,7 +236,7 @@ def test_the_order_operations_document_their_codes_and_constraints(schema):
     assert (items["minItems"], items["maxItems"]) == (1, 100)
     line = components["OrderLineInputRequest"]["properties"]
     assert (line["quantity"]["minimum"], line["quantity"]["maximum"]) == (1, 1000)
-    assert error_codes(components, "ServiceUnavailableError") == ["service_unavailable"]
+    assert response_codes(schema, create["responses"]["503"]) == ["service_unavailable"]
 
 
 def test_auth_operations_document_the_password_policy_and_their_401s(schema):
@@ -302,3 +302,19 @@ def test_docs_pages_are_served_from_the_sidecar(client):
     redoc = client.get("/api/redoc/")
     assert redoc.status_code == 200
     assert b"drf_spectacular_sidecar/redoc" in redoc.content
+
+
+def test_answers_link_to_what_a_client_can_do_next(schema):
+    operation_ids = {operation["operationId"] for _, _, operation in operations(schema)}
+    links = {
+        (operation["operationId"], status, name): link
+        for _, _, operation in operations(schema)
+        for status, response in operation["responses"].items()
+        for name, link in response.get("links", {}).items()
+    }
+    assert links[("orders_create", "201", "ReviewOrder")] == {
+        "operationId": "orders_review",
+        "parameters": {"id": "$response.body#/id"},
+    }
+    assert {link["operationId"] for link in links.values()} <= operation_ids
+    assert len(links) == 15

@@ -185,3 +185,14 @@ def test_the_timeline_shows_payment_callbacks_and_their_outcome(customer_client,
         "order_paid",
         "order_paid",
     ]
+
+
+@pytest.mark.parametrize("query", ["status=", "channel=", "status=lost"])
+def test_a_filter_given_empty_or_unknown_is_400_not_ignored(customer_client, query):
+    response = customer_client.get(f"/api/v1/notifications/?{query}")
+    assert response.status_code == 400
+    assert response.json()["errors"][0] | {"detail": ""} == {
+        "code": "invalid_choice",
+        "detail": "",
+        "attr": query.split("=")[0],
+    }

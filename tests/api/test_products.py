@@ -123,3 +123,27 @@ def test_a_nul_character_in_the_search_separates_words(api_client, product):
     response = api_client.get("/api/v1/products/", {"search": f"{product.name[:3]}\x00"})
     assert response.status_code == 200
     assert [p["id"] for p in response.json()["results"]] == [product.pk]
+
+
+@pytest.mark.parametrize(
+    ("query", "attr", "code"),
+    [
+        ("seller=", "seller", "invalid"),
+        ("seller=1.0", "seller", "invalid"),
+        ("seller=0", "seller", "min_value"),
+        ("min_price=", "min_price", "invalid"),
+        ("max_price=-1", "max_price", "min_value"),
+        ("currency=", "currency", "invalid_choice"),
+        ("page=0", "page", "min_value"),
+        ("page_size=101", "page_size", "max_value"),
+        ("page=x", "page", "invalid"),
+    ],
+)
+def test_query_parameters_outside_the_schema_are_400(api_client, product, query, attr, code):
+    response = api_client.get(f"/api/v1/products/?{query}")
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(attr, code)]
+
+
+def test_a_page_past_the_last_is_404(api_client, product):
+    assert api_client.get("/api/v1/products/?page=2").json()["errors"][0]["code"] == "not_found"

@@ -101,3 +101,18 @@ def test_staff_download_the_csv_from_the_admin(client, staff):
     assert reverse("admin:reports_dailyreport_csv", args=[report.pk]) in listing.content.decode()
     assert download.status_code == 200
     assert download.content.decode().startswith("section,name")
+
+
+def test_a_client_asking_for_csv_gets_it_and_its_errors_in_json(staff_client):
+    report = request_report(staff_client, "2026-11-02").json()
+    url = f"/api/v1/reports/{report['report_id']}/csv/"
+
+    not_yet = staff_client.get(url, HTTP_ACCEPT="text/csv")
+    assert not_yet.status_code == 409
+    assert not_yet["Content-Type"] == "application/json"
+    assert not_yet.json()["errors"][0]["code"] == "report_not_ready"
+
+    daily_report_generate(report_id=report["report_id"], task_id=report["task_id"])
+    ready = staff_client.get(url, HTTP_ACCEPT="text/csv")
+    assert (ready.status_code, ready["Content-Type"]) == (200, "text/csv; charset=utf-8")
+    assert staff_client.get(url, HTTP_ACCEPT="application/xml").status_code == 406

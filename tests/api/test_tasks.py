@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 
+from outbox.models import OutboxMessage
 from pro_platform.celery import app
 from services.tasks import task_track
 from tests.conftest import bearer
@@ -50,12 +51,21 @@ def test_a_task_nobody_asked_for_is_staff_only(customer_client):
 
 
 @pytest.mark.parametrize("viewer", ["customer_client", "staff_client"])
-def test_an_id_never_handed_out_is_404_not_pending(request, viewer):
-    task_id = str(uuid.uuid4())
-    app.backend.store_result(task_id, {"sent": 3}, "SUCCESS")  # even one the backend knows
-    response = request.getfixturevalue(viewer).get(f"/api/v1/tasks/{task_id}/")
+def test_an_unknown_id_is_404_not_pending(request, viewer):
+    response = request.getfixturevalue(viewer).get(f"/api/v1/tasks/{uuid.uuid4()}/")
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "task_not_found"
+
+
+def test_staff_follow_any_task_the_platform_knows_customers_only_theirs(customer_client, staff_client):
+    stored, queued = str(uuid.uuid4()), str(uuid.uuid4())
+    app.backend.store_result(stored, {"sent": 3}, "SUCCESS")  # e.g. a notification's task
+    OutboxMessage.objects.create(task_name="notifications.tasks.send_notification", task_id=queued)
+
+    assert staff_client.get(f"/api/v1/tasks/{stored}/").json()["result"] == {"sent": 3}
+    assert staff_client.get(f"/api/v1/tasks/{queued}/").json()["state"] == "PENDING"
+    assert customer_client.get(f"/api/v1/tasks/{stored}/").status_code == 404
+    assert customer_client.get(f"/api/v1/tasks/{queued}/").status_code == 404
 
 
 def test_a_running_task_reports_its_progress(customer_client, task_id):
@@ -83,3 +93,10 @@ def test_a_successful_task_reports_its_result(customer_client, task_id):
 
 def test_task_status_needs_a_token(api_client):
     assert api_client.get(f"/api/v1/tasks/{uuid.uuid4()}/").status_code == 401
+
+
+@pytest.mark.parametrize("task_id", ["not-a-uuid", "%00"])
+def test_a_malformed_task_id_is_404(staff_client, task_id):
+    response = staff_client.get(f"/api/v1/tasks/{task_id}/")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"

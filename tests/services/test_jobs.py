@@ -7,9 +7,18 @@ from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from notifications.models import Event, Notification, NotificationStatus
-from orders.models import Cart, CartItem, Order, OrderStatus, PaymentStatus, Product, Review
-from orders.tasks import cleanup_old_carts, expire_unpaid_orders, send_review_reminder
-from outbox.models import OutboxMessage
+from orders.models import (
+    Cart,
+    CartItem,
+    IdempotencyRecord,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    Product,
+    Review,
+)
+from orders.tasks import cleanup_old_carts, expire_unpaid_orders, forget_request_records, send_review_reminder
+from outbox.models import OutboxMessage, TrackedTask
 from pro_platform.celery import app
 from services.notifications import notifications_republish_stuck, render
 from services.orders import OrderLine, order_create
@@ -155,3 +164,30 @@ def test_backend_cleanup_deletes_task_results_past_their_expiry():
     app.tasks["celery.backend_cleanup"]()
 
     assert list(TaskResult.objects.values_list("task_id", flat=True)) == ["new"]
+
+
+# --- forget_request_records ------------------------------------------------------------------
+
+
+def test_idempotency_keys_and_followed_tasks_are_forgotten_after_their_retention(settings, customer):
+    settings.IDEMPOTENCY_KEY_RETENTION_HOURS = 24
+    settings.CELERY_RESULT_EXPIRES = timedelta(days=7)
+
+    def key(name: str, created_at) -> None:
+        record = IdempotencyRecord.objects.create(
+            user=customer, key=name, operation="POST /api/v1/orders/", fingerprint="f", status=201, body={}
+        )
+        IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=created_at)
+
+    def followed(task_id: str, created_at) -> None:
+        TrackedTask.objects.create(task_id=task_id, requested_by=customer)
+        TrackedTask.objects.filter(task_id=task_id).update(created_at=created_at)
+
+    key("old", ago(hours=24, seconds=1))
+    key("kept", ago(hours=24) + timedelta(seconds=5))
+    followed("old", ago(days=7, seconds=1))
+    followed("kept", ago(days=7) + timedelta(seconds=5))
+
+    assert forget_request_records() == {"idempotency_keys": 1, "tracked_tasks": 1}
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["kept"]
+    assert list(TrackedTask.objects.values_list("task_id", flat=True)) == ["kept"]
