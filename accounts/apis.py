@@ -48,19 +48,19 @@ def client_address(request: Request) -> str:
     return BaseThrottle().get_ident(request)
 
 
-def validated_refresh(serializer: Serializer) -> dict:
-    """Run a simplejwt refresh-token serializer on a body that matches the schema (else 400);
-    any problem with the token itself is 401."""
-    RefreshInputSerializer(data=serializer.initial_data).is_valid(raise_exception=True)
+def refresh_token_used(request: Request, use: type[Serializer]) -> dict:
+    """Check the body against the schema (else 400), then have simplejwt's `use` serializer
+    act on its refresh token (rotate it, revoke it); any problem with the token is 401."""
+    body = RefreshInputSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
     try:
-        serializer.is_valid(raise_exception=True)
+        return use().validate(body.validated_data)
     except TokenError as error:
         raise InvalidToken(error.args[0]) from error
     except ObjectDoesNotExist:  # the token's user was deleted
         raise AuthenticationFailed(
             "No active account found for the given token.", "no_active_account"
         ) from None
-    return serializer.validated_data
 
 
 @extend_validation_errors([EmailTaken.code], field_name="email", methods=["post"])
@@ -141,9 +141,7 @@ class TokenRefreshApi(TokenApi):
         Refresh tokens rotate: the one sent is revoked by this call, so keep the new one. A
         revoked refresh token (used before, or signed out) is 401 token_not_valid.
         """
-        return Response(
-            TokenPairSerializer(validated_refresh(TokenRefreshSerializer(data=request.data))).data
-        )
+        return Response(TokenPairSerializer(refresh_token_used(request, TokenRefreshSerializer)).data)
 
 
 @extend_schema(tags=["auth"])
@@ -159,7 +157,7 @@ class LogoutApi(TokenApi):
         The refresh token can no longer be traded for tokens; access tokens already issued
         stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME_SECONDS, 15 minutes).
         """
-        validated_refresh(TokenBlacklistSerializer(data=request.data))
+        refresh_token_used(request, TokenBlacklistSerializer)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -14,7 +14,15 @@ from accounts.auth import request_user
 from pro_platform.idempotency import IDEMPOTENCY_KEY, REPLAYED, idempotent
 from pro_platform.openapi import error_response_serializer, error_responses
 from pro_platform.responses import ACCEPTED_HEADERS, accepted, task_status_url
-from services.carts import CartEmpty, cart_checkout, cart_item_add, cart_item_remove, cart_item_update
+from services.carts import (
+    CartEmpty,
+    CartFull,
+    CartQuantityLimit,
+    cart_checkout,
+    cart_item_add,
+    cart_item_remove,
+    cart_item_update,
+)
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -308,11 +316,19 @@ class CartApi(APIView):
 @extend_schema(tags=["cart"])
 @extend_validation_errors([ProductUnavailable.code], field_name="product_id", methods=["post"])
 class CartItemCreateApi(APIView):
-    @extend_schema(request=CartItemInputSerializer, responses={201: CartOutputSerializer})
+    @extend_schema(
+        request=CartItemInputSerializer,
+        responses={
+            201: CartOutputSerializer,
+            **error_responses(conflict=[CartFull.code, CartQuantityLimit.code]),
+        },
+    )
     def post(self, request: Request) -> Response:
         """Put a product in your cart.
 
         A product already there gets the quantity added. Stock is not reserved until checkout.
+        A cart holds what an order may: 100 products (409 cart_full), 1000 of each
+        (409 cart_quantity_limit).
         """
         serializer = CartItemInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -8,10 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from pro_platform.filters import FilterSet
 
-from .models import Order, OrderStatus, Product
-from .serializers import MAX_ID
-
-MAX_PRICE = Decimal("9999999999.99")
+from .models import MAX_ID, MAX_PRICE, Order, OrderStatus, Product
 
 
 class WholeNumberField(forms.IntegerField):

@@ -2,8 +2,15 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# The bounds of an order, chosen so that every total fits its column (numeric(14, 2)):
+# MAX_ORDER_LINES x MAX_LINE_QUANTITY x MAX_PRICE < 10**11.
+MAX_PRICE = Decimal("999999.99")
+MAX_LINE_QUANTITY = 1000
+MAX_ORDER_LINES = 100
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
 
 class Currency(models.TextChoices):
@@ -30,7 +37,9 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     sku = models.CharField(max_length=64, unique=True)
     price = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_PRICE)],
     )
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     stock = models.PositiveIntegerField(default=0)

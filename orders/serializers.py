@@ -13,6 +13,9 @@ from pro_platform.fields import (
 )
 
 from .models import (
+    MAX_ID,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
     CallbackState,
     CallbackStatus,
     CartItem,
@@ -23,10 +26,6 @@ from .models import (
     Review,
     Seller,
 )
-
-MAX_LINE_QUANTITY = 1000
-MAX_ORDER_LINES = 100
-MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
 
 class SellerSerializer(serializers.ModelSerializer):
@@ -78,6 +77,8 @@ class ProductInputSerializer(serializers.ModelSerializer):
         models.DecimalField: StrictDecimalField,
     }
     seller_id = SellerIdField(source="seller", queryset=Seller.objects.all())
+    # At most MAX_PRICE (999999.99), which the pattern says by its 6 whole digits.
+    price = StrictDecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
         model = Product

@@ -6,7 +6,9 @@ On top of drf-standardized-errors' schema (one error shape, error codes per stat
 - an operation anyone may call says so (`{}` among its security requirements);
 - paginated lists document the error codes of `page` and `page_size`;
 - `error_responses()` gives an operation its own 404 and 409 codes, and
-  `error_response_serializer()` builds the documented body for a list of codes.
+  `error_response_serializer()` builds the documented body for a list of codes;
+- postprocessing hooks write list-index error attrs as patterns and add LINKS between
+  operations (what a client can do next with an answer).
 """
 
 import re

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from orders.models import Cart, CartItem, Order, Product
+from orders.models import MAX_LINE_QUANTITY, MAX_ORDER_LINES, Cart, CartItem, Order, Product
 from services.exceptions import Conflict, NotFound, ProductUnavailable
 from services.orders import OrderLine, order_create
 from services.selectors.carts import CartView, cart_get
@@ -17,6 +17,16 @@ from services.selectors.carts import CartView, cart_get
 class CartEmpty(Conflict):
     code = "cart_empty"
     message = "Your cart is empty."
+
+
+class CartFull(Conflict):
+    code = "cart_full"
+    message = f"A cart holds at most {MAX_ORDER_LINES} products, as an order does."
+
+
+class CartQuantityLimit(Conflict):
+    code = "cart_quantity_limit"
+    message = f"A cart holds at most {MAX_LINE_QUANTITY} of one product, as an order line does."
 
 
 def _cart_for(customer: User) -> Cart:
@@ -30,14 +40,21 @@ def _touch(cart: Cart) -> None:
 
 @transaction.atomic
 def cart_item_add(*, customer: User, product_id: int, quantity: int) -> CartView:
-    """Put a product in the cart; one already there gets the quantity added."""
+    """Put a product in the cart; one already there gets the quantity added.
+
+    A cart is bounded like an order: MAX_ORDER_LINES products, MAX_LINE_QUANTITY of each.
+    """
     if not Product.objects.filter(pk=product_id, is_active=True).exists():
         raise ProductUnavailable(field="product_id")
-    cart = _cart_for(customer)
-    item, created = CartItem.objects.get_or_create(
-        cart=cart, product_id=product_id, defaults={"quantity": quantity}
-    )
-    if not created:
+    cart = Cart.objects.select_for_update().get(pk=_cart_for(customer).pk)  # one change at a time
+    item = cart.items.filter(product_id=product_id).first()
+    if item is None:
+        if cart.items.count() >= MAX_ORDER_LINES:
+            raise CartFull(field="product_id")
+        CartItem.objects.create(cart=cart, product_id=product_id, quantity=quantity)
+    elif item.quantity + quantity > MAX_LINE_QUANTITY:
+        raise CartQuantityLimit(field="quantity")
+    else:
         CartItem.objects.filter(pk=item.pk).update(quantity=F("quantity") + quantity)
     _touch(cart)
     return cart_get(customer=customer)

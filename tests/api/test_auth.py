@@ -252,3 +252,10 @@ def test_a_refresh_body_outside_the_schema_is_400(api_client, body, code):
     response = api_client.post("/api/v1/auth/token/refresh/", body)
     assert response.status_code == 400
     assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("refresh", code)]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/refresh/", "/api/v1/auth/logout/"])
+def test_a_blank_refresh_token_is_a_401_not_a_400(api_client, path):
+    response = api_client.post(path, {"refresh": "\n"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "token_not_valid"

@@ -138,3 +138,25 @@ def test_checkout_of_an_empty_cart_is_409(customer_client):
 def test_the_cart_needs_a_token(api_client):
     assert api_client.get("/api/v1/cart/").status_code == 401
     assert Cart.objects.count() == 0
+
+
+def test_a_cart_holds_at_most_1000_of_a_product(customer_client, mug):
+    assert add(customer_client, mug, 600).status_code == 201
+    refused = add(customer_client, mug, 401)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0] | {"detail": ""} == {
+        "code": "cart_quantity_limit",
+        "detail": "",
+        "attr": "quantity",
+    }
+    assert add(customer_client, mug, 400).json()["items"][0]["quantity"] == 1000
+
+
+def test_a_cart_holds_at_most_100_products(customer_client, monkeypatch):
+    monkeypatch.setattr("services.carts.MAX_ORDER_LINES", 2)
+    products = ProductFactory.create_batch(3)
+    assert [add(customer_client, p, 1).status_code for p in products[:2]] == [201, 201]
+    refused = add(customer_client, products[2], 1)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "cart_full"
+    assert len(customer_client.get("/api/v1/cart/").json()["items"]) == 2

@@ -147,3 +147,9 @@ def test_query_parameters_outside_the_schema_are_400(api_client, product, query,
 
 def test_a_page_past_the_last_is_404(api_client, product):
     assert api_client.get("/api/v1/products/?page=2").json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("price", "status"), [("999999.99", 201), ("1000000.00", 400), ("1000000", 400)])
+def test_a_price_is_at_most_999999_99_so_that_every_order_total_fits(staff_client, seller, price, status):
+    body = {"seller_id": seller.pk, "name": "Vase", "sku": f"VASE-{price}", "price": price}
+    assert staff_client.post("/api/v1/products/", body).status_code == status
