@@ -15,8 +15,8 @@ from pathlib import Path
 from django.db import transaction
 
 from bench import run  # first: it sets Django up with the bench settings
-from outbox.models import OutboxMessage
-from services import queue
+from messaging import outbox
+from messaging.models import OutboxMessage
 
 NOTIFICATION_TASK = "notifications.tasks.send_notification"
 
@@ -24,12 +24,12 @@ NOTIFICATION_TASK = "notifications.tasks.send_notification"
 def publish_cost(passes: int = 400) -> None:
     """Publish the same two messages (an order's) and mark them, `passes` times; CPU per pass."""
     with transaction.atomic():
-        queue.enqueue_many([queue.TaskCall(NOTIFICATION_TASK, {"notification_id": n}) for n in (1, 2)])
-    queue.publisher.flush()
+        outbox.enqueue_many([outbox.TaskCall(NOTIFICATION_TASK, {"notification_id": n}) for n in (1, 2)])
+    outbox.publisher.flush()
     messages = list(OutboxMessage.objects.order_by("-id")[:2])
     started = time.process_time()
     for _ in range(passes):
-        queue._publish_now(messages)
+        outbox._publish_now(messages)
     print(f"CPU per publishing pass of 2 messages: {(time.process_time() - started) / passes * 1000:.2f} ms")
     run.purge("notifications")
 

@@ -51,9 +51,9 @@ from orders.models import CallbackState, PaymentCallback, Product, Seller  # noq
 from pro_platform.celery import app  # noqa: E402
 from pro_platform.preflight import declare_broker_topology  # noqa: E402
 from services.queue import enqueue  # noqa: E402
-from tests import servers  # noqa: E402
-from tests.factories import queued_notifications  # noqa: E402
-from tests.payments import callback_body, post_callback  # noqa: E402
+from testing import servers  # noqa: E402
+from testing.backlog import queued_notifications  # noqa: E402
+from testing.payments import callback_body, post_callback  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_ENV = {
@@ -170,7 +170,7 @@ FIRST_PRODUCT_ID, HALF = 9_000_001, 100  # distinctive ids: the pgbench script f
 
 
 def open_shop() -> Shop:
-    from tests.conftest import bearer
+    from testing.auth import bearer
 
     seller = Seller.objects.create(name="Bench seller", email="seller@bench.local", telegram_chat_id="200")
     Product.objects.bulk_create(

@@ -1,8 +1,8 @@
 """Entry points for notification delivery: an id in, a service call, the retry decision out.
 
 Task names follow the seeds (`send_order_confirmation`, `send_seller_notification`,
-`send_order_notification_task`); their queue is set by the router in
-pro_platform/celery.py. The retry budget (NOTIFICATION_MAX_RETRIES, 5) is counted
+`send_order_notification_task`); their queue is set by the routing table in
+messaging/routing.py. The retry budget (NOTIFICATION_MAX_RETRIES, 5) is counted
 on the notification's own attempts, so waiting for a rate-limit slot spends none.
 """
 

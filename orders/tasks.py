@@ -13,7 +13,7 @@ from services.reviews import review_reminders_send
 from services.tasks import tracked_tasks_prune
 
 
-# A database hiccup is retried with backoff (pro_platform.worker.OutboxTask); the callback
+# A database hiccup is retried with backoff (messaging.worker.OutboxTask); the callback
 # stays `received` until applied. Five failed retries put it in the dead letters for staff.
 @shared_task(bind=True, max_retries=5)
 def process_payment_callback(self: Task, *, callback_id: int) -> str:

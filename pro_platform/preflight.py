@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.utils import OperationalError
 from kombu import Connection
 
+from messaging.routing import DEAD_LETTERS, QUEUES
+
 DATABASE_HINT = (
     "start it with `pg_ctlcluster 15 main start` or `docker compose up -d db`, or set DATABASE_URL"
 )
@@ -56,8 +58,6 @@ def declare_broker_topology() -> list[str]:
     cannot be re-declared in place. An empty one is deleted and declared anew; one that
     still holds messages is left alone and reported, for an operator to drain first.
     """
-    from pro_platform.celery import DEAD_LETTERS, QUEUES
-
     changed: list[str] = []
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
         for queue in (DEAD_LETTERS, *QUEUES):

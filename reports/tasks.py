@@ -2,7 +2,7 @@
 
 from celery import Task, shared_task
 
-from pro_platform.worker import OutboxTask
+from messaging.worker import OutboxTask
 from services.reports import daily_report_fail, daily_report_generate, daily_report_prepare, yesterday
 
 

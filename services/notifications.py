@@ -21,13 +21,13 @@ from django.template import engines
 from django.utils import timezone
 
 from accounts.models import CustomerProfile, User
+from messaging.models import OutboxMessage
+from messaging.outbox import TaskCall, enqueue, enqueue_many, new_task_id
+from messaging.routing import Priority
 from notifications import channels, ratelimit
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from orders.models import Order, OrderItem
-from outbox.models import OutboxMessage
-from pro_platform.celery import Priority
 from services.exceptions import Conflict
-from services.queue import TaskCall, enqueue, enqueue_many, new_task_id
 
 logger = logging.getLogger(__name__)
 

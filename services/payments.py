@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from messaging.outbox import enqueue, new_task_id
 from notifications.models import Event
 from orders.models import (
     CallbackState,
@@ -29,7 +30,6 @@ from services import webhooks
 from services.exceptions import InvalidRequest, NotFound
 from services.notifications import staff_alert
 from services.orders import order_lock, order_mark_paid, order_mark_payment_failed
-from services.queue import enqueue, new_task_id
 from services.tasks import task_track
 
 

@@ -17,13 +17,13 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from messaging.outbox import enqueue, new_task_id
+from messaging.routing import Priority
 from notifications.models import Event
 from orders.models import CallbackStatus, Order, OrderItem, OrderStatus, PaymentCallback
-from pro_platform.celery import Priority
 from reports.models import DailyReport, ReportStatus
 from services.exceptions import InvalidRequest
 from services.notifications import staff_email
-from services.queue import enqueue, new_task_id
 from services.tasks import task_track
 
 GENERATE_TASK = "reports.tasks.generate_daily_report"

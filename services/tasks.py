@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
-from outbox.models import TrackedTask
+from messaging.models import TrackedTask
 
 
 def task_track(*, task_id: str, requested_by: User | None = None) -> None:

@@ -2,11 +2,11 @@ from collections.abc import Iterator
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from orders.models import Product, Seller
-from tests import servers
+from testing import servers
+from testing.auth import bearer
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
 
@@ -34,10 +34,6 @@ def smtp() -> Iterator[tuple[servers.SmtpSink, int]]:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
-
-
-def bearer(user: User) -> str:
-    return f"Bearer {RefreshToken.for_user(user).access_token}"
 
 
 @pytest.fixture

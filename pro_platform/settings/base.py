@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "orders",
     "notifications",
-    "outbox",
+    "messaging",
     "reports",
 ]
 
@@ -284,7 +284,7 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
 # --- Celery (seed 001, with the CELERY_ prefix) -----------------------------------
-# Queues, routes and priorities are declared in pro_platform/celery.py, not here.
+# Queues, routes and priorities are declared in messaging/routing.py, not here.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="amqp://guest:guest@127.0.0.1:5672//")
 # Short: a request's after-commit publish must give up fast on a dead broker (the outbox
 # relay publishes later); RabbitMQ on a local network answers in milliseconds.
@@ -313,7 +313,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes every database connection before and after each task
 # unless this is set: a new PostgreSQL connection per task. Tasks keep theirs like
 # requests do instead (CONN_MAX_AGE and health checks, applied around each task by
-# pro_platform/celery.py), and Celery renews them every 1,000 tasks besides.
+# messaging/signals.py), and Celery renews them every 1,000 tasks besides.
 CELERY_DB_REUSE_MAX = 1000
 # A dead TCP connection to RabbitMQ is noticed within about two heartbeats.
 CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=30)
@@ -326,7 +326,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
-# The transactional outbox (services/queue.py): the relay leaves a fresh message this
+# The transactional outbox (messaging/outbox.py): the relay leaves a fresh message this
 # long to the after-commit fast path, and forgets published ones after the retention.
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=5.0)
 OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=24)

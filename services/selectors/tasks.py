@@ -6,7 +6,7 @@ from celery.result import AsyncResult
 from django_celery_results.models import TaskResult
 
 from accounts.models import User
-from outbox.models import OutboxMessage, TrackedTask
+from messaging.models import OutboxMessage, TrackedTask
 from pro_platform.celery import app
 from services.exceptions import NotFound
 

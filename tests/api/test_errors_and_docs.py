@@ -9,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from orders.models import Order
 from pro_platform.exceptions import ServiceUnavailable
-from tests.servers import ROOT
+from testing.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from notifications.models import Notification
 from orders.models import IdempotencyRecord, Order, Product
 from services.exceptions import IdempotencyKeyReused
-from tests.conftest import bearer
+from testing.auth import bearer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

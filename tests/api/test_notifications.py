@@ -8,7 +8,7 @@ from notifications.models import Audience, Channel, Event, Notification, Notific
 from services.notifications import EVENT_ROUTES, render
 from services.orders import OrderLine, order_create
 from services.payments import CallbackData, payment_callback_process, payment_callback_receive
-from tests.conftest import bearer
+from testing.auth import bearer
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,14 +3,14 @@ import json
 import pytest
 from django.test import Client
 
+from messaging.routing import Priority
 from orders.models import CallbackState, Order, OrderStatus, PaymentCallback
-from pro_platform.celery import Priority
 from services.orders import OrderLine, order_create
 from services.webhooks import sign
-from tests import servers
+from testing import servers
+from testing.payments import callback_body, post_callback
+from testing.servers import run_concurrently
 from tests.factories import ProductFactory
-from tests.payments import callback_body, post_callback
-from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from outbox.models import OutboxMessage
-from pro_platform.celery import Priority
+from messaging.models import OutboxMessage
+from messaging.routing import Priority
 from reports.models import DailyReport
 from services.reports import daily_report_generate
-from tests import servers
+from testing import servers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,10 +2,10 @@ import uuid
 
 import pytest
 
-from outbox.models import OutboxMessage
+from messaging.models import OutboxMessage
 from pro_platform.celery import app
 from services.tasks import task_track
-from tests.conftest import bearer
+from testing.auth import bearer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

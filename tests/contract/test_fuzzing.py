@@ -21,7 +21,7 @@ import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]

@@ -14,7 +14,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from orders.models import Order, OrderStatus
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, UserFactory
 from tests.schedules import create_default_schedules
 

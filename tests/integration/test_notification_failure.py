@@ -6,9 +6,9 @@ import pytest
 
 from notifications.models import Notification, NotificationStatus
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
+from testing.servers import wait_until
 from tests.factories import ProductFactory, UserFactory
-from tests.servers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

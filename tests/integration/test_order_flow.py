@@ -10,10 +10,10 @@ from notifications.models import Notification
 from orders.models import Order
 from pro_platform.celery import app
 from services.orders import OrderLine, order_create
-from tests import servers
-from tests.conftest import bearer
+from testing import servers
+from testing.auth import bearer
+from testing.servers import wait_until
 from tests.factories import ProductFactory, SellerFactory, UserFactory
-from tests.servers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -7,10 +7,11 @@ from django.test import Client
 
 from orders.models import CallbackState, OrderStatus, PaymentCallback
 from services.orders import OrderLine, order_create
-from tests import servers
-from tests.factories import ProductFactory, UserFactory, queued_notifications
-from tests.payments import callback_body, post_callback
-from tests.servers import wait_until
+from testing import servers
+from testing.backlog import queued_notifications
+from testing.payments import callback_body, post_callback
+from testing.servers import wait_until
+from tests.factories import ProductFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

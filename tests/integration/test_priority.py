@@ -2,11 +2,11 @@
 
 import pytest
 
+from messaging.routing import Priority
 from notifications.models import Audience, Channel, Event, Notification
-from pro_platform.celery import Priority
 from services.notifications import notifications_create
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

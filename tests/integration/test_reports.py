@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from orders.models import Order, OrderStatus
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]

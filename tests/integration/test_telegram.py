@@ -13,9 +13,9 @@ from notifications.models import Audience, Channel, Event, Notification, Notific
 from orders.models import Order
 from pro_platform.celery import app
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
+from testing.servers import ScriptedReply, wait_until
 from tests.factories import ProductFactory, SellerFactory, UserFactory
-from tests.servers import ScriptedReply, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from celery import states
 from django.db import connection
 
 from pro_platform.celery import app
-from tests import servers
+from testing import servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 

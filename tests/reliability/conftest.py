@@ -21,8 +21,8 @@ from notifications.channels import message_id
 from notifications.models import Channel, Notification
 from orders.models import Product
 from services.notifications import render
-from tests import servers
-from tests.conftest import bearer
+from testing import servers
+from testing.auth import bearer
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
 

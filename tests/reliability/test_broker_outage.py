@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from messaging.models import OutboxMessage
 from orders.models import Order
-from outbox.models import OutboxMessage
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import (
     acknowledged,
     await_deliveries,

@@ -9,7 +9,7 @@ outbox relay must still deliver the e-mails, once; without the outbox they are n
 import pytest
 
 from orders.models import Order
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import await_deliveries, expected_emails, place_orders
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]

@@ -10,11 +10,11 @@ import threading
 import pytest
 from django.db import connection
 
+from messaging.models import OutboxMessage
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderPaymentDetails, Product
-from outbox.models import OutboxMessage
 from pro_platform.exceptions import ServiceUnavailable
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import acknowledged, await_deliveries, expected_emails, place_orders
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]

@@ -13,8 +13,8 @@ from notifications.models import Audience, Event, Notification, NotificationStat
 from orders.models import CallbackState, OrderStatus, PaymentCallback
 from pro_platform.celery import app
 from services.orders import OrderLine, order_create
-from tests import servers
-from tests.payments import callback_body, post_callback
+from testing import servers
+from testing.payments import callback_body, post_callback
 from tests.reliability.conftest import await_deliveries, expected_emails
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]

@@ -10,10 +10,10 @@ import uuid
 import pika
 import pytest
 
+from messaging.dead_letters import dead_letters_collect
+from messaging.models import DeadLetter, DeadLetterSource
 from orders.models import Order
-from outbox.models import DeadLetter, DeadLetterSource
-from services.dead_letters import dead_letters_collect
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import await_deliveries, expected_emails, place_orders
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]

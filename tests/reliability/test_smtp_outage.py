@@ -8,7 +8,7 @@ import pytest
 
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import await_deliveries, expected_emails
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]

@@ -19,7 +19,7 @@ import pytest
 
 from notifications.models import Notification, NotificationStatus
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.reliability.conftest import Deliveries, expected_emails
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]

@@ -3,8 +3,8 @@ import pytest
 from orders.models import IdempotencyRecord, Order
 from services.idempotency import Answer, idempotent_call, request_fingerprint
 from services.orders import OrderLine, order_create
+from testing.servers import run_concurrently
 from tests.factories import ProductFactory, UserFactory
-from tests.servers import run_concurrently
 
 
 @pytest.mark.django_db(transaction=True)

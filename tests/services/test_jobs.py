@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
+from messaging.models import OutboxMessage, TrackedTask
 from notifications.models import Event, Notification, NotificationStatus
 from orders.models import (
     Cart,
@@ -18,11 +19,10 @@ from orders.models import (
     Review,
 )
 from orders.tasks import cleanup_old_carts, expire_unpaid_orders, forget_request_records, send_review_reminder
-from outbox.models import OutboxMessage, TrackedTask
 from pro_platform.celery import app
 from services.notifications import notifications_republish_stuck, render
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

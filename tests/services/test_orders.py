@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from messaging.routing import Priority
 from notifications.models import Event, Notification
 from orders.models import Currency, Order, OrderItem, OrderStatus, PaymentStatus, Product
-from pro_platform.celery import Priority
 from services.exceptions import (
     DuplicateProduct,
     EmptyOrder,
@@ -15,8 +15,8 @@ from services.exceptions import (
     ProductUnavailable,
 )
 from services.orders import OrderLine, order_cancel, order_create
+from testing.servers import run_concurrently
 from tests.factories import ProductFactory, SellerFactory, UserFactory
-from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from notifications.models import Audience, Event, Notification
 from orders.models import CallbackState, Order, OrderStatus, PaymentCallback, PaymentStatus, Product
 from services.orders import OrderLine, order_cancel, order_create
 from services.payments import CallbackData, payment_callback_process, payment_callback_receive
+from testing.servers import run_concurrently
 from tests.factories import ProductFactory, UserFactory
-from tests.servers import run_concurrently
 
 pytestmark = pytest.mark.django_db
 

@@ -7,15 +7,10 @@ import pika
 import pytest
 from django.urls import reverse
 
-from outbox.models import DeadLetter, DeadLetterSource, OutboxMessage
-from services.dead_letters import (
-    DeadLetterAlreadyReplayed,
-    DeadLetterNotReplayable,
-    dead_letter_record_failure,
-    dead_letter_replay,
-    dead_letters_collect,
-)
-from tests import servers
+from messaging.dead_letters import dead_letter_record_failure, dead_letters_collect
+from messaging.models import DeadLetter, DeadLetterSource, OutboxMessage
+from services.dead_letters import DeadLetterAlreadyReplayed, DeadLetterNotReplayable, dead_letter_replay
+from testing import servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
 
@@ -104,7 +99,7 @@ def test_a_failure_the_database_cannot_record_is_logged_in_full(monkeypatch, cap
         raise RuntimeError("the database is gone")
 
     monkeypatch.setattr(DeadLetter.objects, "create", database_down)
-    with caplog.at_level(logging.CRITICAL, logger="services.dead_letters"):
+    with caplog.at_level(logging.CRITICAL, logger="messaging.dead_letters"):
         recorded = dead_letter_record_failure(
             task_name=CALLBACK_TASK,
             task_id="t-3",

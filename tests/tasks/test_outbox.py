@@ -12,15 +12,16 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from messaging import outbox
+from messaging.models import OutboxMessage
+from messaging.outbox import enqueue
+from messaging.relay import outbox_prune, outbox_relay_batch
 from notifications.models import Notification
 from orders.models import Order
-from outbox.models import OutboxMessage
-from services import queue
 from services.orders import OrderLine, order_create
-from services.queue import enqueue, outbox_prune, outbox_relay_batch
-from tests import servers
+from testing import servers
+from testing.servers import run_concurrently
 from tests.factories import ProductFactory, UserFactory
-from tests.servers import run_concurrently
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
 
@@ -176,13 +177,13 @@ def test_the_measurement_references_keep_no_outbox_row(settings, mode, published
 def test_no_request_waits_for_the_broker_the_publisher_thread_does(monkeypatch):
     """The commit hands the messages to this process's publisher thread and returns at once."""
     gate = threading.Event()
-    real_send = queue._send
+    real_send = outbox.send
 
     def slow_send(message, producer=None):
         gate.wait(10)  # a broker that takes its time to confirm
         real_send(message, producer)
 
-    monkeypatch.setattr(queue, "_send", slow_send)
+    monkeypatch.setattr(outbox, "send", slow_send)
     started = time.monotonic()
     task_id = enqueue("notifications.tasks.send_notification", kwargs={"notification_id": 1})
     returned_after = time.monotonic() - started

@@ -6,11 +6,11 @@ import pytest
 from django.db import transaction
 
 import notifications.tasks  # noqa: F401  (registered, as in a web process)
+from messaging.routing import Priority
 from notifications.models import Notification
 from orders.models import Order
-from pro_platform.celery import Priority
 from services.orders import OrderLine, order_create
-from tests import servers
+from testing import servers
 from tests.factories import ProductFactory, SellerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
@@ -34,7 +34,7 @@ def test_a_committed_order_publishes_its_notifications_with_their_priorities():
 
 
 def test_queues_are_durable_prioritised_and_dead_lettered():
-    from pro_platform.celery import MAX_PRIORITY, QUEUES
+    from messaging.routing import MAX_PRIORITY, QUEUES
 
     with servers.amqp_channel() as channel:
         for queue in QUEUES:

@@ -10,13 +10,14 @@ from celery.exceptions import Retry
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
+from messaging.models import OutboxMessage
+from messaging.relay import outbox_relay_batch
+from messaging.routing import ROUTES
+from messaging.worker import OutboxTask
 from notifications.tasks import send_notification
 from orders.tasks import process_payment_callback
-from outbox.models import OutboxMessage
-from pro_platform.celery import ROUTES, app
-from pro_platform.worker import OutboxTask
-from services.queue import outbox_relay_batch
-from tests import servers
+from pro_platform.celery import app
+from testing import servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queues")]
 
@@ -90,7 +91,7 @@ def test_a_retry_goes_straight_to_the_broker_when_the_database_is_down(monkeypat
     def database_down(*args, **kwargs):
         raise DatabaseError("could not connect")
 
-    monkeypatch.setattr("services.queue.enqueue", database_down)
+    monkeypatch.setattr("messaging.outbox.enqueue", database_down)
     with running_in_a_worker(send_notification, kwargs={"notification_id": 5}), pytest.raises(Retry):
         send_notification.retry(countdown=2)
 

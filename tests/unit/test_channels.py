@@ -12,8 +12,8 @@ from notifications.channels import (
     send_email,
     send_telegram,
 )
-from tests import servers
-from tests.servers import ScriptedReply
+from testing import servers
+from testing.servers import ScriptedReply
 
 MESSAGE = Message(subject="Hello", text="Body", html="<p>Body</p>")
 

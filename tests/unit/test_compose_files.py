@@ -7,8 +7,8 @@ import subprocess
 import pytest
 import yaml
 
-from pro_platform.celery import QUEUE_NAMES
-from tests.servers import ROOT
+from messaging.routing import QUEUE_NAMES
+from testing.servers import ROOT
 
 
 def compose_config(filename: str, **env: str) -> dict:

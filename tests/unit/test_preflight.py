@@ -7,8 +7,8 @@ from contextlib import closing
 
 import pika
 
-from tests import servers
-from tests.servers import ROOT, free_port
+from testing import servers
+from testing.servers import ROOT, free_port
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

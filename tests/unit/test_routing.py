@@ -1,6 +1,7 @@
 import pytest
 
-from pro_platform.celery import QUEUE_NAMES, ROUTES, Priority, app
+from messaging.routing import QUEUE_NAMES, ROUTES, Priority
+from pro_platform.celery import app
 
 app.loader.import_default_modules()  # every app's tasks module, as a worker imports them
 

@@ -4,7 +4,8 @@ import pytest
 from django.conf import settings
 from django_celery_beat.models import PeriodicTask
 
-from pro_platform.celery import Priority, app
+from messaging.routing import Priority
+from pro_platform.celery import app
 from tests.schedules import DEFAULT_SCHEDULES, create_default_schedules
 
 pytestmark = pytest.mark.django_db

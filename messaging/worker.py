@@ -1,4 +1,5 @@
-"""What only Celery worker processes load; pro_platform/celery.py names these by path.
+"""What Celery loads by path (pro_platform/celery.py names these): the task base class,
+and what only worker processes need.
 
 - OutboxTask, the base class of every task: a retry is written to the transactional
   outbox like any other message, so it survives a broker outage and a long delay
@@ -18,7 +19,8 @@ from celery.worker.consumer import Consumer
 from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.message import Message
 
-from pro_platform.celery import DEAD_LETTERS
+from messaging.outbox import enqueue
+from messaging.routing import DEAD_LETTERS
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +58,6 @@ class OutboxTask(Task):
         if celery_retry or (limit is not None and retries > limit):
             # Celery raises the error (or MaxRetriesExceededError) once the retries are spent.
             return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
-
-        from services.queue import enqueue
 
         delay = float(self.default_retry_delay if countdown is None else countdown)
         try:

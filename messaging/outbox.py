@@ -13,7 +13,7 @@ an ETA (a consumer would hold the message unacknowledged for that long, up to
 RabbitMQ's consumer_timeout): the row waits here and the relay publishes it
 shortly before it is due.
 
-The queue a task goes to is decided by the router in pro_platform/celery.py,
+The queue a task goes to is decided by the routing table (messaging/routing.py),
 never here; a caller may only set the message priority.
 """
 
@@ -23,7 +23,6 @@ import os
 import threading
 import time
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,12 +31,10 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from kombu import Producer
 
-from outbox.models import OutboxMessage
-from pro_platform.celery import app, route_task
-
-PERSISTENT = 2  # AMQP delivery mode: written to disk by RabbitMQ
+from messaging.models import OutboxMessage
+from messaging.publishing import connect, forget_connection, send
+from pro_platform.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -115,30 +112,6 @@ def _outbox_message(call: TaskCall, now: datetime) -> OutboxMessage:
     else:
         message.available_at = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
     return message
-
-
-def _send(message: OutboxMessage, producer: Producer) -> None:
-    """Publish `message` as Celery's send_task would: protocol 2, the queue and priority of
-    pro_platform.celery's router, persistent, confirmed by the broker (the transport's
-    confirm_publish). Without send_task's per-message work (option merging, signals, a
-    retry wrapper: about 0.8 ms of CPU a message, measured) — the outbox retries instead."""
-    route = route_task(message.task_name, (), message.kwargs, {})
-    eta = message.eta if message.eta is not None and message.eta > timezone.now() else None
-    task = app.amqp.as_task_v2(
-        message.task_id, message.task_name, kwargs=message.kwargs, retries=message.retries, eta=eta
-    )
-    producer.publish(
-        task.body,
-        exchange=route["queue"],
-        routing_key=route["routing_key"],
-        headers=task.headers,
-        priority=route["priority"] if message.priority is None else message.priority,
-        delivery_mode=PERSISTENT,
-        serializer="json",
-        declare=[app.amqp.queues[route["queue"]]],  # once per connection: a fresh broker has none
-        retry=False,
-        **task.properties,
-    )
 
 
 class _BrokerDownPause:
@@ -231,12 +204,12 @@ def _publish_now(messages: list[OutboxMessage]) -> None:
     try:
         with app.producer_or_acquire() as producer:
             try:
-                _connect(producer)
+                connect(producer)
                 for message in messages:
-                    _send(message, producer)
+                    send(message, producer)
                     published.append(message.pk)
             except Exception:
-                _forget_connection(producer)
+                forget_connection(producer)
                 raise
     except Exception as exc:
         broker_down.start()
@@ -258,64 +231,3 @@ def _publish_now(messages: list[OutboxMessage]) -> None:
     except DatabaseError as exc:
         logger.warning("published %d message(s) but could not mark them (%s)", len(published), exc)
         connection.close()  # a broken connection is not reused
-
-
-def _connect(producer: Producer) -> None:
-    """Connected at once or not at all: one quick retry (connect timeout
-    CELERY_BROKER_CONNECTION_TIMEOUT), not kombu's default of retrying for a while."""
-    producer.connection.ensure_connection(  # type: ignore[union-attr]  # a pooled producer has one
-        max_retries=1, interval_start=0, interval_step=1, interval_max=1
-    )
-
-
-def _forget_connection(producer: Producer) -> None:
-    """Publishing failed: the pooled connection may be dead, and is reopened on next use."""
-    with suppress(Exception):
-        producer.connection.close()  # type: ignore[union-attr]  # a pooled producer has one
-
-
-class BrokerUnavailable(Exception):
-    pass
-
-
-def outbox_relay_batch(*, limit: int = 100, now: datetime | None = None) -> int:
-    """Publish up to `limit` due messages the fast path left behind; return how many were published.
-
-    Rows are claimed with FOR UPDATE SKIP LOCKED, so several relays share the work.
-    A row is due from its `available_at`: OUTBOX_RELAY_GRACE_SECONDS after it was
-    written (the fast path's time), or shortly before its ETA for a long delay.
-    Raises BrokerUnavailable (after keeping what was published) for the caller to back off.
-    """
-    now = now or timezone.now()
-    published = 0
-    failure: Exception | None = None
-    with transaction.atomic():
-        batch = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(published_at=None, available_at__lte=now)
-            .order_by("available_at", "id")[:limit]
-        )
-        with app.producer_or_acquire() as producer:
-            for message in batch:
-                message.attempts += 1
-                try:
-                    _connect(producer)
-                    _send(message, producer)
-                except Exception as exc:
-                    _forget_connection(producer)
-                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    message.save(update_fields=["attempts", "last_error"])
-                    failure = exc
-                    break
-                message.published_at = timezone.now()
-                message.save(update_fields=["attempts", "published_at"])
-                published += 1
-    if failure is not None:
-        raise BrokerUnavailable(f"published {published}, then: {failure}") from failure
-    return published
-
-
-def outbox_prune(*, older_than: timedelta) -> int:
-    """Delete messages published longer ago than `older_than`; return how many."""
-    deleted, _ = OutboxMessage.objects.filter(published_at__lt=timezone.now() - older_than).delete()
-    return deleted

@@ -1,4 +1,5 @@
-"""Real servers and processes the tests start: an SMTP server, Celery workers, RabbitMQ helpers."""
+"""Real servers and processes that tests and benchmarks start: SMTP and Telegram servers, the
+product's processes, RabbitMQ helpers, a TCP proxy that can cut connections."""
 
 import asyncio
 import json
@@ -160,7 +161,7 @@ def declare_queues() -> None:
 
 
 def purge_queues() -> None:
-    from pro_platform.celery import DEAD_LETTERS, QUEUE_NAMES
+    from messaging.routing import DEAD_LETTERS, QUEUE_NAMES
 
     declare_queues()
     with amqp_channel() as channel:
@@ -170,7 +171,7 @@ def purge_queues() -> None:
 
 def published() -> None:
     """Wait for this process's outbox publisher to publish what it was handed (at commit)."""
-    from services.queue import publisher
+    from messaging.outbox import publisher
 
     assert publisher.flush(10), "the outbox publisher did not finish"
 

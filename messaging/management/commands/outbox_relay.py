@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections, connection
 
-from services.dead_letters import dead_letters_collect
-from services.queue import outbox_prune, outbox_relay_batch
+from messaging.dead_letters import dead_letters_collect
+from messaging.relay import outbox_prune, outbox_relay_batch
 
 PRUNE_EVERY_SECONDS = 600
 

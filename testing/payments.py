@@ -1,4 +1,4 @@
-"""Building signed provider callbacks in tests."""
+"""Signed payment-provider callbacks, as the provider would send them (tests and benchmarks)."""
 
 import json
 import uuid
