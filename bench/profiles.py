@@ -14,11 +14,16 @@ from pathlib import Path
 
 from django.db import transaction
 
-from bench import run  # first: it sets Django up with the bench settings
+from bench import setup  # first: it sets Django up with the bench settings
+
+# isort: split
+from bench import load
 from messaging import outbox
 from messaging.models import OutboxMessage
+from messaging.routing import Tasks
+from testing import servers
 
-NOTIFICATION_TASK = "notifications.tasks.send_notification"
+NOTIFICATION_TASK = Tasks.SEND_NOTIFICATION
 
 
 def publish_cost(passes: int = 400) -> None:
@@ -31,19 +36,21 @@ def publish_cost(passes: int = 400) -> None:
     for _ in range(passes):
         outbox._publish_now(messages)
     print(f"CPU per publishing pass of 2 messages: {(time.process_time() - started) / passes * 1000:.2f} ms")
-    run.purge("notifications")
+    setup.purge("notifications")
 
 
-def web_threads(shop: run.Shop, seconds: int = 6, clients: int = 8) -> None:
+def web_threads(shop: setup.Shop, seconds: int = 6, clients: int = 8) -> None:
     """POST /orders/ under wrk with publishing on, then off; CPU per order of every thread
     of the gunicorn workers (the publisher thread is the one only the first run has)."""
     for name, env in (("publishing", {}), ("publishing off", {"TASK_PUBLISHING": "off"})):
-        server = run.web_server(**env)
-        post = partial(run.wrk, method="POST", body=shop.order_body(), token=shop.token, connections_=clients)
-        with run.running(server), run.web_cpu_to_itself():
-            post(server.url + run.ORDERS, seconds=2)  # warm-up
+        server = setup.web_server(**env)
+        post = partial(
+            load.wrk, method="POST", body=shop.order_body(), token=shop.token, connections_=clients
+        )
+        with setup.running(server), load.web_cpu_to_itself():
+            post(server.url + setup.ORDERS, seconds=2)  # warm-up
             before = _thread_cpu(server)
-            result = post(server.url + run.ORDERS, seconds=seconds)
+            result = post(server.url + setup.ORDERS, seconds=seconds)
             after = _thread_cpu(server)
         orders = result["rps"] * seconds
         per_thread = sorted(((after[t] - before.get(t, 0)) / orders * 1000 for t in after), reverse=True)
@@ -52,10 +59,10 @@ def web_threads(shop: run.Shop, seconds: int = 6, clients: int = 8) -> None:
             + ", ".join(f"{ms:.2f}" for ms in per_thread if ms >= 0.01)
             + f"; total {sum(per_thread):.2f}"
         )
-        run.purge("notifications")
+        setup.purge("notifications")
 
 
-def _thread_cpu(server: run.servers.WebServer) -> dict[str, float]:
+def _thread_cpu(server: servers.WebServer) -> dict[str, float]:
     """CPU seconds of every thread of the server's worker processes."""
     assert server.process is not None
     master = server.process.pid
@@ -73,9 +80,9 @@ def main() -> None:
     )
     parser.add_argument("measurement", choices=("publish-cost", "web-threads"))
     args = parser.parse_args()
-    run.fresh_database()
-    run.fresh_vhost()
-    shop = run.open_shop()
+    setup.fresh_database()
+    setup.fresh_vhost()
+    shop = setup.open_shop()
     if args.measurement == "publish-cost":
         publish_cost()
     else:

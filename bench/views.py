@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from notifications.models import Event, Notification
 from orders.apis import OrderListCreateApi
-from services.notifications import notification_send
+from services.notifications.delivery import notification_send
 
 CONSTANT = {"status": "ok"}
 

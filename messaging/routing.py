@@ -53,22 +53,70 @@ def _queue(name: str) -> Queue:
 QUEUE_NAMES = ("payments", "notifications", "default", "periodic")
 QUEUES = tuple(_queue(name) for name in QUEUE_NAMES)
 
+
 # Task name -> (queue, priority). A task missing here goes to `default` at DEFAULT.
+class Tasks:
+    """Every task's name as it travels on the wire (the seeds' names). Call sites name tasks by
+    these constants, never by a string of their own."""
+
+    PROCESS_PAYMENT_CALLBACK = "orders.tasks.process_payment_callback"
+    SEND_ORDER_CONFIRMATION = "notifications.tasks.send_order_confirmation"
+    SEND_SELLER_NOTIFICATION = "notifications.tasks.send_seller_notification"
+    SEND_ORDER_NOTIFICATION = "notifications.tasks.send_order_notification_task"  # the managers' alert
+    SEND_NOTIFICATION = "notifications.tasks.send_notification"
+    SEND_FAILURE_SUMMARY = "notifications.tasks.send_failure_summary"
+    SEND_PENDING_EMAILS = "notifications.tasks.send_pending_emails"
+    CLEANUP_OLD_CARTS = "orders.tasks.cleanup_old_carts"
+    EXPIRE_UNPAID_ORDERS = "orders.tasks.expire_unpaid_orders"
+    SEND_REVIEW_REMINDER = "orders.tasks.send_review_reminder"
+    FORGET_REQUEST_RECORDS = "orders.tasks.forget_request_records"
+    GENERATE_DAILY_REPORT = "reports.tasks.generate_daily_report"
+    BACKEND_CLEANUP = "celery.backend_cleanup"
+
+
+# Task name -> (queue, priority). A task missing here goes to `default` at DEFAULT. The priority
+# is the one a message gets when its publisher names none (a replayed dead letter, for one).
 ROUTES: dict[str, tuple[str, int]] = {
-    "notifications.tasks.send_order_confirmation": ("notifications", Priority.TRANSACTIONAL),
-    "notifications.tasks.send_seller_notification": ("notifications", Priority.SELLER),
-    "notifications.tasks.send_notification": ("notifications", Priority.TRANSACTIONAL),
-    "notifications.tasks.send_order_notification_task": ("notifications", Priority.SELLER),
-    "notifications.tasks.send_failure_summary": ("notifications", Priority.TRANSACTIONAL),
-    "orders.tasks.process_payment_callback": ("payments", Priority.PAYMENT),
+    Tasks.PROCESS_PAYMENT_CALLBACK: ("payments", Priority.PAYMENT),
+    Tasks.SEND_ORDER_CONFIRMATION: ("notifications", Priority.TRANSACTIONAL),
+    Tasks.SEND_SELLER_NOTIFICATION: ("notifications", Priority.SELLER),
+    Tasks.SEND_ORDER_NOTIFICATION: ("notifications", Priority.SELLER),
+    Tasks.SEND_NOTIFICATION: ("notifications", Priority.TRANSACTIONAL),
+    Tasks.SEND_FAILURE_SUMMARY: ("notifications", Priority.TRANSACTIONAL),
     # Periodic jobs (celery beat): their own queue and worker, never in the way of the above.
-    "notifications.tasks.send_pending_emails": ("periodic", Priority.PERIODIC),
-    "orders.tasks.cleanup_old_carts": ("periodic", Priority.PERIODIC),
-    "orders.tasks.expire_unpaid_orders": ("periodic", Priority.PERIODIC),
-    "orders.tasks.send_review_reminder": ("periodic", Priority.PERIODIC),
-    "orders.tasks.forget_request_records": ("periodic", Priority.PERIODIC),
-    "reports.tasks.generate_daily_report": ("periodic", Priority.PERIODIC),
-    "celery.backend_cleanup": ("periodic", Priority.PERIODIC),
+    Tasks.SEND_PENDING_EMAILS: ("periodic", Priority.PERIODIC),
+    Tasks.CLEANUP_OLD_CARTS: ("periodic", Priority.PERIODIC),
+    Tasks.EXPIRE_UNPAID_ORDERS: ("periodic", Priority.PERIODIC),
+    Tasks.SEND_REVIEW_REMINDER: ("periodic", Priority.PERIODIC),
+    Tasks.FORGET_REQUEST_RECORDS: ("periodic", Priority.PERIODIC),
+    Tasks.GENERATE_DAILY_REPORT: ("periodic", Priority.PERIODIC),
+    Tasks.BACKEND_CLEANUP: ("periodic", Priority.PERIODIC),
+}
+
+# A report a person asked for (POST reports/daily/) jumps ahead of the nightly jobs on `periodic`.
+REQUESTED_REPORT_PRIORITY = Priority.INFORMATIONAL
+
+# Each notification's task and priority, by (event, audience): notifications.models' Event and
+# Audience values. Its queue is its task's, above. Who hears of an event, over which channels,
+# is the business's decision (services/notifications/routes.py); how urgently, this table's.
+_CUSTOMER, _SELLER = Tasks.SEND_ORDER_CONFIRMATION, Tasks.SEND_SELLER_NOTIFICATION
+NOTIFICATION_ROUTES: dict[tuple[str, str], tuple[str, int]] = {
+    ("order_created", "customer"): (_CUSTOMER, Priority.TRANSACTIONAL),
+    ("order_created", "seller"): (_SELLER, Priority.SELLER),
+    ("order_created", "managers"): (Tasks.SEND_ORDER_NOTIFICATION, Priority.SELLER),
+    ("order_paid", "customer"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("order_paid", "seller"): (_SELLER, Priority.SELLER),
+    ("order_payment_failed", "customer"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("order_payment_failed", "seller"): (_SELLER, Priority.SELLER),
+    ("order_cancelled", "customer"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("order_cancelled", "seller"): (_SELLER, Priority.SELLER),
+    ("order_shipped", "customer"): (Tasks.SEND_NOTIFICATION, Priority.INFORMATIONAL),
+    ("order_delivered", "customer"): (Tasks.SEND_NOTIFICATION, Priority.INFORMATIONAL),
+    ("review_reminder", "customer"): (Tasks.SEND_NOTIFICATION, Priority.INFORMATIONAL),
+    ("delivery_failed", "admins"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("delivery_failures", "admins"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("payment_flagged", "admins"): (Tasks.SEND_NOTIFICATION, Priority.TRANSACTIONAL),
+    ("daily_report", "staff"): (Tasks.SEND_NOTIFICATION, Priority.INFORMATIONAL),
 }
 
 

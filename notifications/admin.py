@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from services.notifications import NotificationNotFailed, notification_resend
+from services.notifications.fanout import NotificationNotFailed, notification_resend
 
 from .models import Notification, NotificationStatus
 

@@ -47,10 +47,10 @@ from .filters import OrderFilter, ProductFilter
 from .models import Order, Product, Review
 from .permissions import IsStaffOrReadOnly
 from .serializers import (
-    CartItemInputSerializer,
     CartItemUpdateSerializer,
     CartOutputSerializer,
     OrderCreateInputSerializer,
+    OrderLineInputSerializer,
     OrderOutputSerializer,
     PaymentCallbackInputSerializer,
     PaymentCallbackReceiptSerializer,
@@ -317,7 +317,7 @@ class CartApi(APIView):
 @extend_validation_errors([ProductUnavailable.code], field_name="product_id", methods=["post"])
 class CartItemCreateApi(APIView):
     @extend_schema(
-        request=CartItemInputSerializer,
+        request=OrderLineInputSerializer,
         responses={
             201: CartOutputSerializer,
             **error_responses(conflict=[CartFull.code, CartQuantityLimit.code]),
@@ -330,7 +330,7 @@ class CartItemCreateApi(APIView):
         A cart holds what an order may: 100 products (409 cart_full), 1000 of each
         (409 cart_quantity_limit).
         """
-        serializer = CartItemInputSerializer(data=request.data)
+        serializer = OrderLineInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cart = cart_item_add(customer=request_user(request), **serializer.validated_data)
         return cart_response(cart, status.HTTP_201_CREATED)

@@ -86,6 +86,8 @@ class ProductInputSerializer(serializers.ModelSerializer):
 
 
 class OrderLineInputSerializer(serializers.Serializer):
+    """A product and how many of it: an order's line, or what goes into the cart."""
+
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
@@ -152,11 +154,6 @@ class PaymentCallbackReceiptSerializer(serializers.Serializer):
     )
     task_id = serializers.CharField()
     status_url = serializers.CharField(help_text="Follow the processing task here.")
-
-
-class CartItemInputSerializer(serializers.Serializer):
-    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
-    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class CartItemUpdateSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ from services.exceptions import (
     OutOfStock,
     ProductUnavailable,
 )
-from services.notifications import order_notify
+from services.notifications.fanout import order_notify
 from services.selectors.orders import order_get
 
 

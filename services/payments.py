@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.outbox import enqueue, new_task_id
+from messaging.routing import Tasks
 from notifications.models import Event
 from orders.models import (
     CallbackState,
@@ -28,7 +29,7 @@ from orders.models import (
 )
 from services import webhooks
 from services.exceptions import InvalidRequest, NotFound
-from services.notifications import staff_alert
+from services.notifications.fanout import staff_alert
 from services.orders import order_lock, order_mark_paid, order_mark_payment_failed
 from services.tasks import task_track
 
@@ -96,7 +97,7 @@ def payment_callback_receive(*, data: CallbackData, raw_body: bytes) -> Callback
                 task_id=new_task_id(),
             )
             enqueue(
-                "orders.tasks.process_payment_callback",
+                Tasks.PROCESS_PAYMENT_CALLBACK,
                 kwargs={"callback_id": callback.pk},
                 task_id=callback.task_id,
             )

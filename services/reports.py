@@ -7,7 +7,8 @@ for (per currency), the top products, each seller's totals, and payment failures
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,15 +19,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from messaging.outbox import enqueue, new_task_id
-from messaging.routing import Priority
+from messaging.routing import REQUESTED_REPORT_PRIORITY, Tasks
 from notifications.models import Event
 from orders.models import CallbackStatus, Order, OrderItem, OrderStatus, PaymentCallback
 from reports.models import DailyReport, ReportStatus
 from services.exceptions import InvalidRequest
-from services.notifications import staff_email
+from services.notifications.fanout import staff_email
 from services.tasks import task_track
 
-GENERATE_TASK = "reports.tasks.generate_daily_report"
 TOP_PRODUCTS = 10
 PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 CSV_HEADER = ("section", "name", "currency", "orders", "quantity", "amount")
@@ -60,10 +60,10 @@ def daily_report_request(*, day: date, requested_by: User) -> DailyReport:
     with transaction.atomic():
         report = daily_report_prepare(day=day, task_id=new_task_id())
         enqueue(
-            GENERATE_TASK,
+            Tasks.GENERATE_DAILY_REPORT,
             kwargs={"report_id": report.pk},
             task_id=report.task_id,
-            priority=Priority.INFORMATIONAL,  # a person is waiting for it
+            priority=REQUESTED_REPORT_PRIORITY,  # a person is waiting for it
         )
         task_track(task_id=report.task_id, requested_by=requested_by)
     return report
@@ -84,11 +84,11 @@ def daily_report_generate(*, report_id: int, task_id: str, progress: Progress | 
     if report.task_id != task_id or report.status == ReportStatus.READY:
         return report
     start, end = day_bounds(report.date)
-    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    day = Day(start, end, Order.objects.filter(created_at__gte=start, created_at__lt=end))
     steps = len(SECTIONS) + 1
     data: dict[str, Any] = {"date": report.date.isoformat(), "time_zone": settings.TIME_ZONE}
     for done, (name, compute) in enumerate(SECTIONS.items(), start=1):
-        data[name] = compute(orders, start, end)
+        data[name] = compute(day)
         if progress:
             progress(done, steps)
     with transaction.atomic():
@@ -131,48 +131,63 @@ def daily_report_fail(*, report_id: int, task_id: str) -> None:
 # --- The sections -------------------------------------------------------------------------------
 
 
-def _by_status(orders: QuerySet[Order], start: datetime, end: datetime) -> dict[str, int]:
-    counts = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
+@dataclass(frozen=True)
+class Day:
+    """What a section reports on: the day's bounds and the orders placed within them."""
+
+    start: datetime
+    end: datetime
+    orders: QuerySet[Order]
+
+
+def _report_rows(rows: Iterable[dict[str, Any]], **keys: str) -> list[dict[str, Any]]:
+    """Query rows as report rows: each report key from its query key; amounts as strings."""
+    return [
+        {key: str(row[source]) if key == "amount" else row[source] for key, source in keys.items()}
+        for row in rows
+    ]
+
+
+def _by_status(day: Day) -> dict[str, int]:
+    counts = dict(day.orders.order_by().values_list("status").annotate(n=Count("id")))
     return {status: counts.get(status, 0) for status in OrderStatus.values}
 
 
-def _revenue(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _revenue(day: Day) -> list[dict[str, Any]]:
     rows = (
-        orders.filter(status__in=PAID)
+        day.orders.filter(status__in=PAID)
         .order_by("currency")
         .values("currency")
         .annotate(orders=Count("id"), amount=Sum("total"))
     )
-    return [{"currency": r["currency"], "orders": r["orders"], "amount": str(r["amount"])} for r in rows]
+    return _report_rows(rows, currency="currency", orders="orders", amount="amount")
 
 
 def _sold_items(orders: QuerySet[Order]) -> QuerySet[OrderItem]:
     return OrderItem.objects.filter(order__in=orders.filter(status__in=PAID)).order_by()
 
 
-def _top_products(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _top_products(day: Day) -> list[dict[str, Any]]:
     rows = (
-        _sold_items(orders)
+        _sold_items(day.orders)
         .values("product_id", "product__sku", "product__name", "order__currency")
         .annotate(units=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
         .order_by("-units", "-amount", "product_id")[:TOP_PRODUCTS]
     )
-    return [
-        {
-            "product_id": r["product_id"],
-            "sku": r["product__sku"],
-            "name": r["product__name"],
-            "currency": r["order__currency"],
-            "quantity": r["units"],
-            "amount": str(r["amount"]),
-        }
-        for r in rows
-    ]
+    return _report_rows(
+        rows,
+        product_id="product_id",
+        sku="product__sku",
+        name="product__name",
+        currency="order__currency",
+        quantity="units",
+        amount="amount",
+    )
 
 
-def _sellers(orders: QuerySet[Order], start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _sellers(day: Day) -> list[dict[str, Any]]:
     rows = (
-        _sold_items(orders)
+        _sold_items(day.orders)
         .values("product__seller_id", "product__seller__name", "order__currency")
         .annotate(
             orders=Count("order_id", distinct=True),
@@ -181,31 +196,29 @@ def _sellers(orders: QuerySet[Order], start: datetime, end: datetime) -> list[di
         )
         .order_by("product__seller__name", "order__currency")
     )
-    return [
-        {
-            "seller_id": r["product__seller_id"],
-            "name": r["product__seller__name"],
-            "currency": r["order__currency"],
-            "orders": r["orders"],
-            "quantity": r["units"],
-            "amount": str(r["amount"]),
-        }
-        for r in rows
-    ]
+    return _report_rows(
+        rows,
+        seller_id="product__seller_id",
+        name="product__seller__name",
+        currency="order__currency",
+        orders="orders",
+        quantity="units",
+        amount="amount",
+    )
 
 
 PAYMENT_FAILURE_KEYS = ("failed_callbacks", "orders_payment_failed")
 
 
-def _payment_failures(orders: QuerySet[Order], start: datetime, end: datetime) -> dict[str, int]:
+def _payment_failures(day: Day) -> dict[str, int]:
     failed = PaymentCallback.objects.filter(
-        status=CallbackStatus.FAILED, received_at__gte=start, received_at__lt=end
+        status=CallbackStatus.FAILED, received_at__gte=day.start, received_at__lt=day.end
     )
-    counts = (failed.count(), orders.filter(status=OrderStatus.PAYMENT_FAILED).count())
+    counts = (failed.count(), day.orders.filter(status=OrderStatus.PAYMENT_FAILED).count())
     return dict(zip(PAYMENT_FAILURE_KEYS, counts, strict=True))
 
 
-SECTIONS: dict[str, Callable[[QuerySet[Order], datetime, datetime], Any]] = {
+SECTIONS: dict[str, Callable[[Day], Any]] = {
     "by_status": _by_status,
     "revenue": _revenue,
     "top_products": _top_products,

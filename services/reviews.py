@@ -10,7 +10,7 @@ from accounts.models import User
 from notifications.models import Event
 from orders.models import Order, OrderStatus, Review
 from services.exceptions import Conflict, InvalidRequest
-from services.notifications import order_notify
+from services.notifications.fanout import order_notify
 from services.orders import order_lock
 
 

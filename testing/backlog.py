@@ -2,7 +2,7 @@
 
 import uuid
 
-from messaging.routing import Priority
+from messaging.routing import Priority, Tasks
 from notifications.models import Audience, Channel, Event, Notification
 from orders.models import Order
 from pro_platform.celery import app
@@ -27,7 +27,7 @@ def queued_notifications(count: int, *, order: Order | None = None) -> list[Noti
     with app.producer_or_acquire() as producer:
         for notification in notifications:
             app.send_task(
-                "notifications.tasks.send_notification",
+                Tasks.SEND_NOTIFICATION,
                 kwargs={"notification_id": notification.pk},
                 task_id=notification.task_id,
                 priority=notification.priority,

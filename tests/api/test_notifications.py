@@ -4,8 +4,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import CustomerProfile
+from messaging.routing import MAX_PRIORITY, NOTIFICATION_ROUTES, ROUTES
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
-from services.notifications import EVENT_ROUTES, render
+from services.notifications.delivery import render
+from services.notifications.routes import EVENT_ROUTES
 from services.orders import OrderLine, order_create
 from services.payments import CallbackData, payment_callback_process, payment_callback_receive
 from testing.auth import bearer
@@ -151,13 +153,23 @@ def test_every_event_and_audience_has_a_message(order):
                 "failures": [],
             }
             message = render(
-                Notification(event=event, audience=route.audience, channel=Channel.EMAIL, payload=payload)
+                notification=Notification(
+                    event=event, audience=route.audience, channel=Channel.EMAIL, payload=payload
+                )
             )
             assert message.subject, (event, route.audience)
             assert message.text, (event, route.audience)
             assert "{{" not in message.text
             assert message.subject in message.html
     assert set(EVENT_ROUTES) == set(Event)
+
+
+def test_every_notification_has_one_route_in_the_routing_table():
+    routed = {(event, route.audience) for event, routes in EVENT_ROUTES.items() for route in routes}
+    assert routed == set(NOTIFICATION_ROUTES)
+    for task, priority in NOTIFICATION_ROUTES.values():
+        assert ROUTES[task][0] == "notifications"
+        assert 0 <= priority <= MAX_PRIORITY
 
 
 def test_the_timeline_shows_payment_callbacks_and_their_outcome(customer_client, order):

@@ -10,7 +10,7 @@ from accounts.models import User
 from notifications.models import Event
 from orders.models import Order, OrderStatus, Product, Review
 from services.carts import cart_item_add
-from services.notifications import order_notify
+from services.notifications.fanout import order_notify
 from services.orders import OrderLine, order_create
 from tests.factories import ProductFactory, UserFactory
 

@@ -4,7 +4,7 @@ import pytest
 
 from messaging.routing import Priority
 from notifications.models import Audience, Channel, Event, Notification
-from services.notifications import notifications_create
+from services.notifications.fanout import notifications_create
 from services.orders import OrderLine, order_create
 from testing import servers
 from tests.factories import ProductFactory, UserFactory
@@ -19,7 +19,7 @@ def test_a_transactional_message_overtakes_a_backlog_of_informational_ones(empty
     Notification.objects.all().delete()
     payload = {"order": {"id": order.pk, "total": "10.00", "currency": "USD"}}
     notifications_create(
-        [
+        notifications=[
             Notification(
                 event=Event.ORDER_SHIPPED,
                 audience=Audience.CUSTOMER,
@@ -32,7 +32,7 @@ def test_a_transactional_message_overtakes_a_backlog_of_informational_ones(empty
         ]
     )
     (urgent,) = notifications_create(
-        [
+        notifications=[
             Notification(
                 event=Event.ORDER_PAID,
                 audience=Audience.CUSTOMER,

@@ -20,7 +20,7 @@ from accounts.models import User
 from notifications.channels import message_id
 from notifications.models import Channel, Notification
 from orders.models import Product
-from services.notifications import render
+from services.notifications.delivery import render
 from testing import servers
 from testing.auth import bearer
 from tests.factories import ProductFactory, SellerFactory, UserFactory
@@ -103,7 +103,7 @@ def acknowledged(replies: Iterable[Reply]) -> list[int]:
 def expected_emails(order_ids: Iterable[int]) -> set[str]:
     """The Message-ID of every e-mail these orders call for."""
     notifications = Notification.objects.filter(order_id__in=list(order_ids), channel=Channel.EMAIL)
-    return {message_id(render(n).key) for n in notifications}
+    return {message_id(render(notification=n).key) for n in notifications}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from orders.models import (
 )
 from orders.tasks import cleanup_old_carts, expire_unpaid_orders, forget_request_records, send_review_reminder
 from pro_platform.celery import app
-from services.notifications import notifications_republish_stuck, render
+from services.notifications.delivery import render
+from services.notifications.fanout import notifications_republish_stuck
 from services.orders import OrderLine, order_create
 from testing import servers
 from tests.factories import ProductFactory, UserFactory
@@ -119,7 +120,7 @@ def test_the_reminder_names_the_products_to_review(settings, product):
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.DELIVERED, delivered_at=ago(days=8))
     send_review_reminder()
 
-    message = render(Notification.objects.get(event=Event.REVIEW_REMINDER))
+    message = render(notification=Notification.objects.get(event=Event.REVIEW_REMINDER))
     assert message.subject == f"How was your order #{order.pk}?"
     assert f"- {product.name} ({product.sku})" in message.text
 

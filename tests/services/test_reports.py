@@ -11,7 +11,7 @@ import pytest
 from notifications.models import Audience, Event, Notification
 from orders.models import CallbackStatus, Currency, Order, OrderStatus, PaymentCallback
 from reports.models import ReportStatus
-from services.notifications import render
+from services.notifications.delivery import render
 from services.orders import OrderLine, order_create
 from services.reports import daily_report_csv, daily_report_generate, daily_report_prepare, day_bounds
 from tests.factories import ProductFactory, SellerFactory, UserFactory
@@ -124,7 +124,7 @@ def test_active_staff_get_it_by_email_with_the_csv_once():
 
     (mail,) = Notification.objects.filter(event=Event.DAILY_REPORT)
     assert (mail.audience, mail.channel, mail.recipient) == (Audience.STAFF, "email", "boss@example.com")
-    message = render(mail)
+    message = render(notification=mail)
     assert message.subject == "Daily report for 2026-03-29: 0 orders"
     (attachment,) = message.attachments
     assert (attachment.filename, attachment.mimetype) == ("daily-report-2026-03-29.csv", "text/csv")

@@ -4,7 +4,7 @@ import pytest
 
 from notifications.channels import TransientDeliveryError
 from notifications.models import Audience, Event, Notification, NotificationStatus
-from services.notifications import notification_give_up, notification_retry_delay, notification_send
+from services.notifications.delivery import notification_give_up, notification_retry_delay, notification_send
 from services.orders import OrderLine, order_create
 from tests.factories import ProductFactory, UserFactory
 

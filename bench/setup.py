@@ -1,0 +1,127 @@
+"""The bench's own world: Django on the bench settings, a fresh database and vhost, a shop to
+sell from, and the processes it measures."""
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+import django
+
+django.setup()
+
+# isort: split
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+
+from accounts.models import CustomerProfile, User  # noqa: E402
+from orders.models import Product, Seller  # noqa: E402
+from pro_platform.preflight import declare_broker_topology  # noqa: E402
+from testing import servers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "GUNICORN_ACCESSLOG": "",
+    "GUNICORN_MAX_REQUESTS": "0",
+}
+WEB_CPU, CLIENT_CPU = "0", "1"
+SLOW_PROVIDER_SECONDS = 0.2
+ORDERS = "/api/v1/orders/"
+
+
+# --- Set-up ------------------------------------------------------------------------------------
+
+
+def fresh_database() -> None:
+    name = settings.DATABASES["default"]["NAME"]
+    connection.close()
+    with connections["default"]._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # as a production deploy does
+
+
+def fresh_vhost() -> None:
+    servers.reset_vhost(servers.test_vhost())
+    declare_broker_topology()
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A catalogue of 2 x HALF products; an order takes one from each half, at random under load,
+    so that concurrent orders rarely wait for each other's row locks (a real catalogue's case)."""
+
+    customer: User
+    products: tuple[Product, Product]  # the first of each half: what one-off orders take
+    token: str
+
+    def order_body(self) -> str:
+        return json.dumps({"items": [{"product_id": p.pk, "quantity": 1} for p in self.products]})
+
+
+FIRST_PRODUCT_ID, HALF = 9_000_001, 100  # distinctive ids: the pgbench script finds and varies them
+
+
+def open_shop() -> Shop:
+    from testing.auth import bearer
+
+    seller = Seller.objects.create(name="Bench seller", email="seller@bench.local", telegram_chat_id="200")
+    Product.objects.bulk_create(
+        Product(
+            id=FIRST_PRODUCT_ID + n,
+            seller=seller,
+            name=f"Bench {n}",
+            sku=f"BENCH-{n}",
+            price="9.99",
+            stock=10**9,
+        )
+        for n in range(2 * HALF)
+    )
+    products = (Product.objects.get(pk=FIRST_PRODUCT_ID), Product.objects.get(pk=FIRST_PRODUCT_ID + HALF))
+    customer = User.objects.create_user(email="customer@bench.local", password="bench-password-123")
+    CustomerProfile.objects.filter(user=customer).update(telegram_chat_id="100")
+    return Shop(customer, products, bearer(customer).removeprefix("Bearer "))
+
+
+# --- Processes ------------------------------------------------------------------------------------
+
+
+def web_server(wsgi_app: str = "pro_platform.wsgi:application", **env: str) -> servers.WebServer:
+    server = servers.WebServer(wsgi_app=wsgi_app, workers=2, threads=4, extra_env={**BENCH_ENV, **env})
+    server.argv = ["taskset", "-c", WEB_CPU, *server.argv]
+    return server
+
+
+def worker(queues: str, **env: str) -> servers.WorkerProcess:
+    return servers.WorkerProcess(queues, concurrency=1, extra_env={**BENCH_ENV, **env})
+
+
+@contextmanager
+def running(*processes: servers.ChildProcess) -> Iterator[None]:
+    with servers.running(*processes):
+        yield
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def purge(*queues: str) -> None:
+    with servers.amqp_channel() as channel:
+        for name in queues:
+            channel.queue_purge(name)
