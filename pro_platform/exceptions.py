@@ -91,9 +91,24 @@ def error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse(body, status=status_code, json_dumps_params={"separators": (",", ":")})
 
 
+# What Django itself answers outside DRF's views, named as DRF names it.
+DJANGO_ERRORS = {
+    400: ("bad_request", "Bad request."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+}
+
+
+def django_error_response(status_code: int, reason: str) -> JsonResponse:
+    """A Django error answer in the API's error shape (`reason`: the status's phrase)."""
+    code, detail = DJANGO_ERRORS.get(status_code, ("error", f"{reason}."))
+    return error_response(status_code, code, detail)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django's 404 for URLs no view answers, in the API's error shape."""
-    return error_response(404, "not_found", "Not found.")
+    return django_error_response(404, "Not Found")
 
 
 def server_error_response(request_id: str) -> JsonResponse:
@@ -107,8 +122,8 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespons
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return error_response(400, "bad_request", "Bad request.")
+    return django_error_response(400, "Bad Request")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return error_response(403, "permission_denied", "You do not have permission to perform this action.")
+    return django_error_response(403, "Forbidden")

@@ -13,17 +13,23 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-
-def _refuse_other_json_types(field: serializers.Field, data: Any, *types: type) -> None:
-    # bool is an int in Python, never in JSON
-    if not isinstance(data, types) or (isinstance(data, bool) and bool not in types):
-        field.fail("invalid")
-
-
 NO_NUL = r"^[^\x00]*$"  # DRF refuses NUL characters (PostgreSQL cannot store them); the schema says so
 
 
-class StrictCharField(serializers.CharField):
+class JsonTyped:
+    """Refuses, before DRF's own parsing, a value whose JSON type is not the field's."""
+
+    json_type: type = str
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, float) and self.json_type is int and data.is_integer():
+            data = int(data)  # JSON Schema's integers include 2.0
+        if not isinstance(data, self.json_type) or (isinstance(data, bool) and self.json_type is not bool):
+            self.fail("invalid")  # type: ignore[attr-defined]  # a DRF field's
+        return super().to_internal_value(data)  # type: ignore[misc]  # the DRF field's
+
+
+class StrictCharField(JsonTyped, serializers.CharField):
     """A JSON string with no NUL character, kept as sent ("  " is not trimmed to "" unannounced)."""
 
     default_error_messages = {"invalid": "Not a valid string."}
@@ -32,47 +38,30 @@ class StrictCharField(serializers.CharField):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> str:
-        _refuse_other_json_types(self, data, str)
-        return super().to_internal_value(data)
+
+class StrictEmailField(JsonTyped, serializers.EmailField):
+    pass
 
 
-class StrictEmailField(serializers.EmailField):
-    def to_internal_value(self, data: Any) -> str:
-        _refuse_other_json_types(self, data, str)
-        return super().to_internal_value(data)
-
-
-class StrictRegexField(serializers.RegexField):
+class StrictRegexField(JsonTyped, serializers.RegexField):
     default_error_messages = {"invalid": "This value does not match the required pattern."}
 
-    def to_internal_value(self, data: Any) -> str:
-        _refuse_other_json_types(self, data, str)
-        return super().to_internal_value(data)
+
+class StrictIntegerField(JsonTyped, serializers.IntegerField):
+    json_type = int
 
 
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, float) and data.is_integer():  # JSON Schema's integers include 2.0
-            data = int(data)
-        _refuse_other_json_types(self, data, int)
-        return super().to_internal_value(data)
+class StrictBooleanField(JsonTyped, serializers.BooleanField):
+    json_type = bool
 
 
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data: Any) -> bool:
-        _refuse_other_json_types(self, data, bool)
-        return data
-
-
-class StrictDecimalField(serializers.DecimalField):
-    """A decimal sent as a string of plain digits, as the schema's pattern says: "12.50".
-
-    Unsigned unless `signed`. With `min_value` 0.01 (a price, two decimal places), the
-    pattern itself refuses zero, so that the schema says what the field accepts.
+class StrictDecimalField(JsonTyped, serializers.DecimalField):
+    """A non-negative decimal sent as a string of plain digits, as the schema's pattern says:
+    "12.50". With `min_value` 0.01 (a price, two decimal places), the pattern itself refuses
+    zero, so that the schema says what the field accepts.
     """
 
-    def __init__(self, *, max_digits: int, decimal_places: int, signed: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
         whole, places = max_digits - decimal_places, decimal_places
         if self.min_value is not None and self.min_value > 0:
@@ -80,11 +69,10 @@ class StrictDecimalField(serializers.DecimalField):
             number = rf"(?:[1-9]\d{{0,{whole - 1}}}(?:\.\d{{1,2}})?|0\.(?:[1-9]\d?|0[1-9]))"
         else:
             number = rf"(?:[1-9]\d{{0,{whole - 1}}}|0)(?:\.\d{{1,{places}}})?"
-        self.pattern = rf"^{'-?' if signed else ''}{number}$"
+        self.pattern = rf"^{number}$"
 
     def to_internal_value(self, data: Any) -> Decimal:
-        _refuse_other_json_types(self, data, str)
-        if not re.match(self.pattern, data):
+        if isinstance(data, str) and not re.match(self.pattern, data):
             self.fail("invalid")
         return super().to_internal_value(data)
 

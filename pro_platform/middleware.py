@@ -17,21 +17,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 
-from pro_platform.exceptions import error_response, server_error_response
+from pro_platform.exceptions import django_error_response, error_response, server_error_response
 
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HTML_PAGES = ("/api/docs/", "/api/redoc/")
-
-# What Django itself may answer outside DRF, and how the error shape names it (as DRF does).
-_ERRORS = {
-    400: ("bad_request", "Bad request."),
-    403: ("permission_denied", "You do not have permission to perform this action."),
-    404: ("not_found", "Not found."),
-    405: ("method_not_allowed", "Method not allowed."),
-}
 
 
 def request_id_of(request: HttpRequest) -> str:
@@ -46,12 +38,8 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") and not request.path.startswith(_HTML_PAGES)
 
 
-def max_body_bytes() -> int:
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
 def request_too_large() -> HttpResponse:
-    limit = max_body_bytes()
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return error_response(413, "request_too_large", f"The request body is larger than {limit} bytes.")
 
 
@@ -68,7 +56,7 @@ class ApiErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_of(request)
-        if _is_api(request) and _declared_length(request) > max_body_bytes():
+        if _is_api(request) and _declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             response = request_too_large()  # refused before a byte of it is read
         else:
             response = self.get_response(request)
@@ -99,8 +87,7 @@ class ApiErrorMiddleware:
         status = response.status_code
         if status >= 500:
             return server_error_response(request_id)
-        code, detail = _ERRORS.get(status, ("error", f"{response.reason_phrase}."))
-        replacement = error_response(status, code, detail)
+        replacement = django_error_response(status, response.reason_phrase)
         if "Allow" in response:
             replacement["Allow"] = response["Allow"]
         return replacement
