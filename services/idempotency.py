@@ -59,20 +59,27 @@ def _claim(*, user: User, key: str, operation: str, fingerprint: str) -> Idempot
     """This key's record, new or stored, locked for the caller's transaction.
 
     A concurrent request with the same key blocks on the row (or on the unique index)
-    until the first one commits or rolls back.
+    until the first one commits or rolls back. A record past its retention is forgotten
+    here, so a fresh key costs one INSERT and nothing else.
     """
-    retention = timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
-    IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=timezone.now() - retention).delete()
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user, key=key, operation=operation, fingerprint=fingerprint
-            )
-    except IntegrityError:  # stored before, or being stored by a concurrent request that committed
-        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
-    if (record.operation, record.fingerprint) != (operation, fingerprint):
-        raise IdempotencyKeyReused(field="idempotency_key")
-    return record
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
+    for _ in range(3):  # new; stored; stored but forgotten (deleted, then new)
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    user=user, key=key, operation=operation, fingerprint=fingerprint
+                )
+        except IntegrityError:  # stored before, or by a concurrent request that committed
+            record = IdempotencyRecord.objects.select_for_update().filter(user=user, key=key).first()
+        if record is None:  # forgotten by a concurrent request meanwhile
+            continue
+        if record.created_at < cutoff:
+            record.delete()
+            continue
+        if (record.operation, record.fingerprint) != (operation, fingerprint):
+            raise IdempotencyKeyReused(field="idempotency_key")
+        return record
+    raise RuntimeError(f"could not claim Idempotency-Key {key!r}")
 
 
 def idempotency_records_prune(*, older_than: timedelta) -> int:
