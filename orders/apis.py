@@ -25,7 +25,6 @@ from services.carts import (
 )
 from services.exceptions import (
     DuplicateProduct,
-    EmptyOrder,
     IdempotencyKeyReused,
     InvalidTransition,
     MixedCurrencies,
@@ -137,7 +136,7 @@ class ProductDetailApi(generics.RetrieveAPIView):
 @extend_validation_errors(
     [DuplicateProduct.code, ProductUnavailable.code], field_name="items.INDEX.product_id", methods=["post"]
 )
-@extend_validation_errors([MixedCurrencies.code, EmptyOrder.code], field_name="items", methods=["post"])
+@extend_validation_errors([MixedCurrencies.code], field_name="items", methods=["post"])
 @extend_validation_errors(["null"], field_name="items.INDEX", methods=["post"])
 @extend_validation_errors(["max_length"], field_name="idempotency_key", methods=["post"])
 class OrderListCreateApi(generics.ListAPIView):
