@@ -20,9 +20,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "available_at",
         "published_at",
         "attempts",
+        "request_id",
     )
     list_filter = ("task_name",)
-    search_fields = ("task_id", "task_name")
+    search_fields = ("task_id", "task_name", "=request_id")
     readonly_fields = [field.name for field in OutboxMessage._meta.fields]
 
 
@@ -43,7 +44,7 @@ class OpenFilter(admin.SimpleListFilter):
 class DeadLetterAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "source", "task_name", "queue", "reason", "retries", "replayed_at")
     list_filter = (OpenFilter, "source", "task_name", "queue")
-    search_fields = ("task_id", "task_name", "reason")
+    search_fields = ("task_id", "task_name", "reason", "=request_id")
     readonly_fields = [field.name for field in DeadLetter._meta.fields]
     actions = ("replay",)
     date_hierarchy = "created_at"

@@ -18,6 +18,8 @@ from kombu.message import Message
 
 from messaging.models import DeadLetter, DeadLetterSource
 from messaging.routing import DEAD_LETTERS
+from operations.tracing import HEADER as REQUEST_ID_HEADER
+from operations.tracing import current_request_id
 from pro_platform.celery import app
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def dead_letter_record_failure(
             retries=retries,
             reason=reason[:2000],
             detail=traceback[:MAX_DETAIL],
+            request_id=current_request_id(),  # the failed task's, bound by the worker
         )
     except Exception:
         # The database is what failed: the log line is then the only record, so it carries everything.
@@ -94,6 +97,7 @@ def _record_rejected(message: Message) -> DeadLetter | None:
         queue=str(deaths[0].get("queue", "")),
         kwargs=kwargs,
         retries=int(headers.get("retries") or 0),
+        request_id=str(headers.get(REQUEST_ID_HEADER) or "")[:128],
         reason=_rejection_reason(headers, task_id, decode_error)[:2000],
         detail=_describe(message, headers)[:MAX_DETAIL],
     )

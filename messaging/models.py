@@ -23,6 +23,9 @@ class OutboxMessage(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Publishing attempts by the relay.")
     last_error = models.TextField(blank=True)
+    request_id = models.CharField(
+        max_length=128, blank=True, db_index=True, help_text="The request (or periodic run) that caused it."
+    )
 
     class Meta:
         ordering = ("id",)
@@ -58,6 +61,7 @@ class DeadLetter(models.Model):
     retries = models.PositiveSmallIntegerField(default=0)
     reason = models.TextField()
     detail = models.TextField(blank=True, help_text="Traceback, or the raw message as received.")
+    request_id = models.CharField(max_length=128, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     replayed_at = models.DateTimeField(null=True, blank=True)
 

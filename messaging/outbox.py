@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from messaging.models import OutboxMessage
 from messaging.publishing import connect, forget_connection, send
+from operations.tracing import current_request_id
 from pro_platform.celery import app
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class TaskCall:
     priority: int | None = None
     countdown: float | None = None
     retries: int = 0
+    request_id: str | None = None  # None: the current request's or task's (operations/tracing.py)
 
 
 def enqueue(
@@ -65,9 +67,11 @@ def enqueue(
     priority: int | None = None,
     countdown: float | None = None,
     retries: int = 0,
+    request_id: str | None = None,
 ) -> str:
     """Record `task_name(**kwargs)` in the outbox and publish it once the transaction commits."""
-    (task_id,) = enqueue_many([TaskCall(task_name, kwargs, task_id, priority, countdown, retries)])
+    call = TaskCall(task_name, kwargs, task_id, priority, countdown, retries, request_id)
+    (task_id,) = enqueue_many([call])
     return task_id
 
 
@@ -103,6 +107,7 @@ def _outbox_message(call: TaskCall, now: datetime) -> OutboxMessage:
         task_id=call.task_id or new_task_id(),
         priority=call.priority,
         retries=call.retries,
+        request_id=current_request_id() if call.request_id is None else call.request_id,
         eta=now + timedelta(seconds=call.countdown) if call.countdown else None,
     )
     # A long delay is published by the relay shortly before it is due; anything else at

@@ -2,19 +2,22 @@
 
 from uuid import UUID
 
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
-from pro_platform.exceptions import ServiceUnavailable, error_response
+from operations.tracing import SANE_REQUEST_ID
 from pro_platform.openapi import error_responses
 from services.exceptions import NotFound
 from services.selectors.tasks import TaskNotFound, task_status_get
+from services.selectors.traces import RequestNotFound, request_trace_get
+
+# Celery's task states (drf-spectacular names them TaskStateEnum: settings' ENUM_NAME_OVERRIDES).
+TASK_STATES = ["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -25,7 +28,7 @@ class ProgressSerializer(serializers.Serializer):
 class TaskStatusOutputSerializer(serializers.Serializer):
     task_id = serializers.CharField()
     state = serializers.ChoiceField(
-        choices=["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"],
+        choices=TASK_STATES,
         help_text="Celery's task state: PENDING while queued, STARTED, RETRY, SUCCESS or FAILURE.",
     )
     result = serializers.JSONField(allow_null=True, help_text="The return value, once SUCCESS.")
@@ -55,11 +58,47 @@ class TaskStatusApi(APIView):
         return Response(TaskStatusOutputSerializer(status).data)
 
 
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and database readiness for load balancers and compose healthchecks."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return error_response(503, ServiceUnavailable.default_code, "The database is unreachable.")
-    return JsonResponse({"status": "ok"})
+class TracedTaskSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    task_name = serializers.CharField()
+    queue = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=TASK_STATES,
+        help_text="Its last state: PENDING until a worker starts it.",
+    )
+    retries = serializers.IntegerField(help_text="Retries so far.")
+    enqueued_at = serializers.DateTimeField(allow_null=True, help_text="When the request enqueued it.")
+    published_at = serializers.DateTimeField(allow_null=True, help_text="Last handed to RabbitMQ.")
+    date_done = serializers.DateTimeField(allow_null=True, help_text="When it succeeded or failed for good.")
+    error = serializers.CharField(allow_null=True, help_text="Why it failed (or is being retried).")
+    dead_letter_id = serializers.IntegerField(allow_null=True, help_text="Its dead letter, if it gave up.")
+
+
+class RequestTraceOutputSerializer(serializers.Serializer):
+    request_id = serializers.CharField()
+    tasks = TracedTaskSerializer(many=True)
+
+
+class RequestTraceApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("request_id", str, OpenApiParameter.PATH, pattern=SANE_REQUEST_ID.pattern)
+        ],
+        responses={
+            200: RequestTraceOutputSerializer,
+            **error_responses(not_found=[NotFound.code, RequestNotFound.code]),
+        },
+        tags=["operations"],
+    )
+    def get(self, request: Request, request_id: str) -> Response:
+        """What a request caused (staff).
+
+        Every task enqueued by the request whose `X-Request-ID` this is (answers carry it),
+        by the tasks it caused in turn, and by retries and replays of them, with each task's
+        state, error and dead letter. A periodic run has an id of its own, found in the
+        worker's log lines. Known for OUTBOX_RETENTION_HOURS (7 days by default).
+        """
+        tasks = request_trace_get(request_id=request_id)
+        return Response(RequestTraceOutputSerializer({"request_id": request_id, "tasks": tasks}).data)

@@ -19,6 +19,8 @@ from typing import Any
 from django.db import connections
 from django_celery_beat.schedulers import DatabaseScheduler
 
+from operations.heartbeats import BEAT, heartbeat_record
+
 logger = logging.getLogger(__name__)
 
 BEAT_LOCK = 0x70726F5F62656174  # "pro_beat"
@@ -38,6 +40,7 @@ class BeatLock:
             if taken is False and said is not False:
                 logger.info("another beat is scheduling; waiting to take over")
             said = taken
+            heartbeat_record(BEAT, active=False)  # a standby is doing its job too
             time.sleep(WAIT_SECONDS)
         logger.info("beat lock acquired: this beat schedules the periodic tasks")
 
@@ -89,6 +92,7 @@ class SingleBeatScheduler(DatabaseScheduler):
         if not self.lock.held():
             logger.error("beat lock lost (database connection broken); scheduling paused")
             self.lock.acquire()
+        heartbeat_record(BEAT, active=True)  # readiness and `manage.py probe beat` read it
         return super().tick(*args, **kwargs)
 
     def close(self) -> None:

@@ -4,8 +4,10 @@ workers (the task base class, the consumer, signal receivers) lives in messaging
 """
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from messaging.routing import MAX_PRIORITY, QUEUES, route_task
 
@@ -24,4 +26,10 @@ app.conf.update(
     worker_consumer="messaging.worker:DeadLetteringConsumer",
 )
 app.steps["consumer"].add("messaging.worker:DeclareDeadLetters")
+app.steps["worker"].add("django_structlog.celery.steps:DjangoStructLogInitStep")  # task log context
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def leave_logging_to_django(**kwargs: Any) -> None:
+    """Django configures logging from settings.LOGGING (structured lines); Celery adds nothing."""

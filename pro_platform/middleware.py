@@ -8,8 +8,6 @@ keep their HTML.
 """
 
 import logging
-import re
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,21 +15,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 
+from operations.tracing import HTTP_HEADER, request_id_of
 from pro_platform.exceptions import django_error_response, error_response, server_error_response
 
 logger = logging.getLogger(__name__)
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HTML_PAGES = ("/api/docs/", "/api/redoc/")
-
-
-def request_id_of(request: HttpRequest) -> str:
-    """The client's X-Request-ID when it is sane, else a new one; the same for the whole request."""
-    if not hasattr(request, "request_id"):
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
-        request.request_id = offered if _SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex  # type: ignore[attr-defined]
-    return request.request_id  # type: ignore[attr-defined]
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -62,7 +51,7 @@ class ApiErrorMiddleware:
             response = self.get_response(request)
             if _is_api(request) and response.status_code >= 400 and not _is_json(response):
                 response = self._in_error_shape(response, request_id)
-        response[REQUEST_ID_HEADER] = request_id
+        response[HTTP_HEADER] = request_id
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

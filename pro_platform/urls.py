@@ -1,8 +1,12 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from .apis import TaskStatusApi, health
+from operations.health import ReadinessView, live
+from operations.metrics import metrics
+from operations.tracing import REQUEST_ID_PATTERN
+
+from .apis import RequestTraceApi, TaskStatusApi
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
@@ -10,11 +14,16 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("notifications.urls")),
     path("", include("reports.urls")),
     path("tasks/<uuid:task_id>/", TaskStatusApi.as_view(), name="task-status"),
+    re_path(
+        rf"^requests/(?P<request_id>{REQUEST_ID_PATTERN})/$", RequestTraceApi.as_view(), name="request-trace"
+    ),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", health, name="health"),
+    path("health/live", live, name="health-live"),
+    path("health/ready", ReadinessView.as_view(), name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -28,7 +28,10 @@ def dead_letter_replay(*, dead_letter_id: int) -> str:
         if not dead_letter.task_name or dead_letter.kwargs is None:
             raise DeadLetterNotReplayable()
         task_id = enqueue(
-            dead_letter.task_name, kwargs=dead_letter.kwargs, task_id=dead_letter.task_id or None
+            dead_letter.task_name,
+            kwargs=dead_letter.kwargs,
+            task_id=dead_letter.task_id or None,
+            request_id=dead_letter.request_id,  # a replay stays part of what the request caused
         )
         dead_letter.replayed_at = timezone.now()
         dead_letter.save(update_fields=["replayed_at"])

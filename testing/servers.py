@@ -133,6 +133,11 @@ def test_vhost() -> str:
     return str(broker_params().virtual_host)
 
 
+def broker_url_via(port: int) -> str:
+    """The suite's broker URL through a TcpProxy listening on `port`."""
+    return f"amqp://guest:guest@127.0.0.1:{port}/{test_vhost()}"
+
+
 def reset_vhost(vhost: str) -> None:
     """Give the suite an empty vhost of its own (rabbitmqctl talks to the local node)."""
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
@@ -210,10 +215,15 @@ def test_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "pro_platform.settings.test", **extra}
 
 
+# Every line every child process wrote in this test run (the secrets audit reads them all).
+every_line: list[str] = []
+
+
 class ChildProcess:
     """A process of the product (worker, web server, relay) started by a test.
 
-    Its output is collected; it counts as started once a line contains `ready`.
+    Its output is collected (here and in `every_line`); it counts as started once a line
+    contains `ready_marker`.
     It runs in a session of its own, so `kill()` takes its children with it.
     """
 
@@ -247,6 +257,7 @@ class ChildProcess:
         assert process.stdout is not None
         for line in process.stdout:
             self.output.append(line)
+            every_line.append(line)
             if self.ready_marker in line:
                 self._ready.set()
 
@@ -284,7 +295,14 @@ class WorkerProcess(ChildProcess):
 
     ready_marker = " ready."
 
-    def __init__(self, queues: str, *, concurrency: int = 1, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        queues: str,
+        *,
+        concurrency: int = 1,
+        name: str = "",
+        extra_env: dict[str, str] | None = None,
+    ):
         self.queues = queues
         super().__init__(
             [
@@ -295,7 +313,7 @@ class WorkerProcess(ChildProcess):
                 "-c",
                 str(concurrency),
                 "-n",
-                f"test-{os.getpid()}-{id(self)}@%h",
+                name or f"test-{os.getpid()}-{id(self)}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "-l",
@@ -385,7 +403,7 @@ class WebServer(ChildProcess):
 
     def _healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{self.url}/health/live", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -1,4 +1,7 @@
+import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -18,6 +21,36 @@ def rabbitmq_vhost() -> str:
     servers.reset_vhost(vhost)
     servers.declare_queues()
     return vhost
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Audits of the whole run's output go last, after everything they audit."""
+    items.sort(key=lambda item: item.get_closest_marker("whole_run_audit") is not None)
+
+
+class _EveryLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        servers.every_line.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_lines_of_this_process() -> Iterator[None]:
+    """This process's log lines join the child processes' in `servers.every_line`, formatted
+    as the product formats them."""
+    root = logging.getLogger()
+    handler = _EveryLine()
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_metrics_directory() -> None:
+    """Counters start at zero for the run (every process started by a test writes here)."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    for path in directory.glob("*.db"):
+        path.unlink()
 
 
 @pytest.fixture

@@ -11,6 +11,10 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from operations.errors import error_tracking_init
+from operations.logs import configure_structlog, logging_config
+from operations.multiprocess import metrics_directory_use
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -41,16 +45,21 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "django_celery_results",
     "django_celery_beat",
+    "django_structlog",
+    "django_prometheus",
     "pro_platform",
     "accounts",
     "orders",
     "notifications",
     "messaging",
     "reports",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "pro_platform.middleware.ApiErrorMiddleware",
@@ -60,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pro_platform.urls"
@@ -273,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.OrderStatus.choices",
         "PaymentStatusEnum": "orders.models.PaymentStatus.choices",
         "CurrencyEnum": "orders.models.Currency.choices",
+        "TaskStateEnum": "pro_platform.apis.TASK_STATES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
@@ -329,7 +340,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # The transactional outbox (messaging/outbox.py): the relay leaves a fresh message this
 # long to the after-commit fast path, and forgets published ones after the retention.
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=5.0)
-OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=24)
+# Kept as long as task results (CELERY_RESULT_EXPIRES): a request's trace lists its messages.
+OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=7 * 24)
 # A longer delay is kept in the outbox and published when due, never held by a consumer
 # as an unacknowledged ETA message (RabbitMQ closes channels past its consumer_timeout).
 OUTBOX_MAX_BROKER_DELAY_SECONDS = env.float("OUTBOX_MAX_BROKER_DELAY_SECONDS", default=10.0)
@@ -353,10 +365,30 @@ CELERY_BEAT_SCHEDULER = "pro_platform.beat:SingleBeatScheduler"
 # `celery -A pro_platform control enable_events` does so by hand.
 CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_WORKER_SEND_TASK_EVENTS", default=False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Celery leaves logging to Django (LOGGING below; pro_platform/celery.py says so to Celery).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Operations (operations/: README, Operations) ---------------------------------------
+# Logs: JSON lines with LOG_FORMAT=json (compose), readable lines otherwise.
+LOGGING = logging_config(
+    log_format=env.str("LOG_FORMAT", default="console"), level=env.str("LOG_LEVEL", default="INFO")
+)
+configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_started / task_succeeded lines, with the request id
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address is personal data; the request id suffices
+# Readiness (/health/ready) fails past these.
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=60)
+HEALTH_BEAT_MAX_SILENCE_SECONDS = env.int("HEALTH_BEAT_MAX_SILENCE_SECONDS", default=60)
+HEARTBEAT_INTERVAL_SECONDS = env.float("HEARTBEAT_INTERVAL_SECONDS", default=5.0)
+# /metrics: staff sessions, or a scraper with `Authorization: Bearer $METRICS_TOKEN`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Every process of a host writes its counters here and a scrape sums them (Prometheus'
+# multiprocess mode, operations/multiprocess.py).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(BASE_DIR / ".run" / "metrics"))
+metrics_directory_use(PROMETHEUS_MULTIPROC_DIR)
+# Error tracking, only when SENTRY_DSN is set.
+error_tracking_init(
+    dsn=env.str("SENTRY_DSN", default=""),
+    environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

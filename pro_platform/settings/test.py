@@ -6,6 +6,7 @@ Worker processes started by the tests import this module too.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
@@ -18,9 +19,13 @@ os.environ["CELERY_BROKER_URL"] = os.environ.get(
     "TEST_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/pro_platform_test"
 )
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")  # a test may start a worker with its own
+# The suite's own metrics directory, emptied when a session starts (tests/conftest.py).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ.get(
+    "TEST_PROMETHEUS_MULTIPROC_DIR", str(Path(__file__).resolve().parents[2] / ".run" / "test-metrics")
+)
 
 from .base import *  # noqa: F403
-from .base import DATABASES, LOGGING, REST_FRAMEWORK
+from .base import DATABASES, REST_FRAMEWORK
 
 # pytest-django would otherwise prefix the name with "test_"; the worker processes
 # the integration tests start must find the very same database.
@@ -31,4 +36,3 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}
 
 # Serve static files from the apps' folders; the suite does not run collectstatic.
 WHITENOISE_AUTOREFRESH = True
-LOGGING["loggers"] = {"pika": {"level": "WARNING"}}

@@ -139,7 +139,3 @@ def latency_figures(replies: list[Reply]) -> str:
     ms = sorted(reply.seconds * 1000 for reply in replies)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     return f"p50 {statistics.median(ms):.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms"
-
-
-def broker_url_via(port: int) -> str:
-    return f"amqp://guest:guest@127.0.0.1:{port}/{servers.test_vhost()}"

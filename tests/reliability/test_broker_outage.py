@@ -17,7 +17,6 @@ from testing import servers
 from tests.reliability.conftest import (
     acknowledged,
     await_deliveries,
-    broker_url_via,
     expected_emails,
     latency_figures,
     place_orders,
@@ -33,7 +32,7 @@ def run_outage(shop, *, orders: int, outage: float, outbox: bool, wait: float = 
     """Place `orders` during an outage of `outage` seconds; return replies, mailbox and timings."""
     proxy = servers.TcpProxy(5672).start()
     via_proxy = {
-        "TEST_CELERY_BROKER_URL": broker_url_via(proxy.port),
+        "TEST_CELERY_BROKER_URL": servers.broker_url_via(proxy.port),
         "TASK_PUBLISHING": "outbox" if outbox else "on_commit",
     }
     with servers.smtp_server() as (mailbox, smtp_port):

@@ -42,6 +42,16 @@ def test_the_full_stack_compose_file():
 
     for name in ("db", "rabbitmq", "web"):
         assert services[name]["healthcheck"]["test"], name
+    assert services["web"]["healthcheck"]["test"][-1].endswith("/health/live')")
+    for queue in QUEUE_NAMES:  # each process is probed for doing its job (manage.py probe)
+        assert services[f"worker-{queue}"]["healthcheck"]["test"][-4:] == [
+            "probe",
+            "worker",
+            "--queue",
+            queue,
+        ]
+    assert services["relay"]["healthcheck"]["test"][-2:] == ["probe", "relay"]
+    assert services["beat"]["healthcheck"]["test"][-2:] == ["probe", "beat"]
     for name in workers | {"web", "beat", "relay"}:
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy", name
@@ -53,6 +63,12 @@ def test_the_full_stack_compose_file():
         assert env["DJANGO_DEBUG"] == "false"
         assert env["DJANGO_SECRET_KEY"] == "compose-test"
         assert env["PAYMENT_WEBHOOK_SECRETS"] == "whsec_compose"
+        assert env["LOG_FORMAT"] == "json"
+        # Web and workers write their counters to one shared directory (multiprocess mode).
+        assert env["PROMETHEUS_MULTIPROC_DIR"] == "/var/run/pro-platform-metrics"
+        assert any(
+            str(v).startswith("metrics:/var/run/pro-platform-metrics") for v in services[name]["volumes"]
+        )
 
 
 def test_the_full_stack_refuses_to_start_without_a_secret_key():

@@ -9,6 +9,7 @@ from django.db import DatabaseError, close_old_connections, connection
 
 from messaging.dead_letters import dead_letters_collect
 from messaging.relay import outbox_prune, outbox_relay_batch
+from operations.heartbeats import RELAY, heartbeat_record
 
 PRUNE_EVERY_SECONDS = 600
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         last_prune = 0.0
         self.stdout.write("outbox relay started")
         while not stopping:
+            heartbeat_record(RELAY)  # for `manage.py probe relay`, also while it backs off
             try:
                 close_old_connections()
                 published = outbox_relay_batch(limit=batch_size)

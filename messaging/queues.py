@@ -1,0 +1,35 @@
+"""What RabbitMQ says of the routing table's queues: how many messages wait, how many consumers read."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from messaging.routing import QUEUES
+from pro_platform.celery import app
+
+
+@dataclass(frozen=True)
+class QueueState:
+    name: str
+    messages: int
+    consumers: int
+
+
+def queue_states() -> list[QueueState]:
+    """Every declared queue's depth and consumers, by passive declares (nothing is created).
+
+    A queue that does not exist yet (no worker ever declared it) has no messages and no
+    consumers. Raises the transport's error when the broker is unreachable.
+    """
+    states = []
+    with app.connection_for_read() as connection:
+        connection.ensure_connection(max_retries=1)
+        for queue in QUEUES:
+            channel: Any = connection.channel()  # py-amqp's Channel (the stub says StdChannel)
+            try:
+                _, messages, consumers = channel.queue_declare(queue=queue.name, passive=True)
+            except connection.channel_errors:  # 404: not declared yet (and the channel is closed)
+                messages, consumers = 0, 0
+            else:
+                channel.close()
+            states.append(QueueState(queue.name, messages, consumers))
+    return states
