@@ -68,6 +68,10 @@ def test_only_one_beat_schedules_and_the_second_takes_over_when_the_first_dies(e
             assert servers.wait_until(lambda: "beat lock acquired" in second.log(), timeout=15), second.log()
             assert servers.wait_until(lambda: second.sent() >= 2, timeout=15)
             assert servers.queue_depth("periodic") > before
+            # Each periodic run has a request id of its own, for its log lines and its trace.
+            request_ids = [message.headers["request_id"] for message in servers.drain("periodic")]
+            assert all(request_ids)
+            assert len(set(request_ids)) == len(request_ids)
         finally:
             second.stop()
     finally:

@@ -15,6 +15,7 @@ from messaging.relay import outbox_relay_batch
 from messaging.routing import ROUTES
 from messaging.worker import OutboxTask
 from notifications.tasks import send_notification
+from operations.tracing import bind_request_id
 from orders.tasks import process_payment_callback
 from pro_platform.celery import app
 from testing import servers
@@ -59,6 +60,18 @@ def test_a_short_retry_is_published_at_once_with_its_eta_count_and_priority():
     assert 2 < eta_in(wire) <= 3
 
 
+def test_a_retry_keeps_the_request_id_of_the_run_it_retries():
+    bind_request_id("req-retried")  # as the worker binds it for the run
+    try:
+        with running_in_a_worker(send_notification, kwargs={"notification_id": 5}), pytest.raises(Retry):
+            send_notification.retry(countdown=3)
+    finally:
+        bind_request_id("")
+    assert OutboxMessage.objects.get().request_id == "req-retried"
+    (wire,) = servers.drain("notifications")
+    assert wire.headers["request_id"] == "req-retried"
+
+
 def test_a_long_retry_waits_in_the_database_until_shortly_before_it_is_due():
     with running_in_a_worker(send_notification, kwargs={"notification_id": 5}), pytest.raises(Retry):
         send_notification.retry(countdown=300)
@@ -92,11 +105,16 @@ def test_a_retry_goes_straight_to_the_broker_when_the_database_is_down(monkeypat
         raise DatabaseError("could not connect")
 
     monkeypatch.setattr("messaging.outbox.enqueue", database_down)
-    with running_in_a_worker(send_notification, kwargs={"notification_id": 5}), pytest.raises(Retry):
-        send_notification.retry(countdown=2)
+    bind_request_id("req-retried")
+    try:
+        with running_in_a_worker(send_notification, kwargs={"notification_id": 5}), pytest.raises(Retry):
+            send_notification.retry(countdown=2)
+    finally:
+        bind_request_id("")
 
     (wire,) = servers.drain("notifications")
     assert (wire.headers["id"], wire.headers["retries"]) == ("task-1", 1)
+    assert wire.headers["request_id"] == "req-retried"  # Celery's own publish carries it too
     assert 1 < eta_in(wire) <= 2
 
 
