@@ -69,6 +69,10 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "pika": {"level": "WARNING"},
+            # Lifecycle lines ("… ready.", "beat lock acquired") whatever LOG_LEVEL says:
+            # operators and the process harness (testing/servers.py) wait for them.
+            "celery.apps.worker": {"level": "INFO"},
+            "pro_platform.beat": {"level": "INFO"},
         },
     }
 
