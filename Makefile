@@ -41,12 +41,16 @@ run: install
 	@echo "Ctrl-C stops everything"
 	$(VENV)/bin/honcho -f Procfile start
 
-# docker-compose (Debian's) only validates the compose files; it needs no Docker engine.
+# Debian's tools the tests use: docker-compose validates the compose files (no Docker engine
+# needed), chromium opens the staff dashboard, systemd-analyze verifies the systemd units.
+TEST_TOOLS := docker-compose:docker-compose chromium:chromium systemd-analyze:systemd
 test-tools:
-	@command -v docker-compose >/dev/null || { \
+	@missing=""; for tool in $(TEST_TOOLS); do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
-	  else echo "please install docker-compose (e.g. sudo apt-get install docker-compose)"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
 	@command -v rabbitmqctl >/dev/null || { echo "rabbitmqctl is needed to create the test vhost"; exit 1; }
 
 test: install test-tools

@@ -4,6 +4,7 @@ Readiness runs django-health-check's checks at once and answers 200 when all pas
 503 otherwise, with one JSON entry per check:
 
 - database: a SELECT 1;
+- cache: the shared cache (throttles, sign-in counters) stores and returns a value;
 - broker: RabbitMQ accepts a connection;
 - queue:<name>: at least one consumer reads each queue of the routing table;
 - outbox: the oldest message the relay should have published is younger than
@@ -21,13 +22,12 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from health_check.base import HealthCheck, HealthCheckResult
-from health_check.checks import Database
+from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from messaging.models import OutboxMessage
+from messaging.backlog import outbox_backlog
 from messaging.queues import queue_states
 from messaging.routing import QUEUES
 from operations.heartbeats import BEAT, heartbeat_age
@@ -72,14 +72,7 @@ class QueueConsumers(HealthCheck):
 class OutboxAge(HealthCheck):
     def run(self) -> None:
         with _own_connection():
-            now = timezone.now()
-            oldest = (
-                OutboxMessage.objects.filter(published_at=None, available_at__lte=now)
-                .order_by("available_at")
-                .values_list("available_at", flat=True)
-                .first()
-            )
-        age = (now - oldest).total_seconds() if oldest else 0.0
+            age = outbox_backlog().oldest_due_seconds
         if age > settings.HEALTH_OUTBOX_MAX_AGE_SECONDS:
             raise ServiceUnavailable(f"the oldest unpublished outbox message is {age:.0f} s overdue")
 
@@ -105,12 +98,14 @@ def _queues_or_unavailable() -> Any:
 def _check_name(check: HealthCheck) -> str:
     if isinstance(check, QueueConsumers):
         return f"queue:{check.queue}"
-    return {Database: "database", Broker: "broker", OutboxAge: "outbox", BeatTick: "beat"}[type(check)]
+    names = {Database: "database", Cache: "cache", Broker: "broker", OutboxAge: "outbox", BeatTick: "beat"}
+    return names[type(check)]
 
 
 class ReadinessView(HealthCheckView):
     checks = (
         Database,
+        Cache,
         Broker,
         *((QueueConsumers, {"queue": queue.name}) for queue in QUEUES),
         OutboxAge,

@@ -19,15 +19,15 @@ from typing import Any
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from messaging.models import DeadLetter, OutboxMessage
+from messaging.backlog import outbox_backlog
+from messaging.models import DeadLetter
 from messaging.queues import queue_states
 from notifications.models import Notification
 from pro_platform.exceptions import error_response
@@ -77,25 +77,21 @@ class PlatformState(Collector):
         yield from self._queues()
 
     def _outbox(self) -> Iterator[Metric]:
-        now = timezone.now()
-        unpublished = OutboxMessage.objects.filter(published_at=None)
-        backlog = unpublished.filter(available_at__lte=now).aggregate(
-            count=Count("id"), oldest=Min("available_at")
-        )
+        backlog = outbox_backlog()
         yield GaugeMetricFamily(
             "outbox_backlog_messages",
             "Committed task messages due for publishing and not published yet.",
-            value=backlog["count"],
+            value=backlog.due,
         )
         yield GaugeMetricFamily(
             "outbox_oldest_backlog_age_seconds",
             "How long the oldest of them has been due (0 when there are none).",
-            value=(now - backlog["oldest"]).total_seconds() if backlog["oldest"] else 0.0,
+            value=backlog.oldest_due_seconds,
         )
         yield GaugeMetricFamily(
             "outbox_delayed_messages",
             "Messages waiting in the outbox for a later time (long retry delays).",
-            value=unpublished.filter(available_at__gt=now).count(),
+            value=backlog.delayed,
         )
         yield GaugeMetricFamily(
             "dead_letters_open",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from operations.dashboard import task_dashboard
 from operations.health import ReadinessView, live
 from operations.metrics import metrics
 from operations.tracing import REQUEST_ID_PATTERN
@@ -20,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", admin.site.admin_view(task_dashboard), name="task-dashboard"),
     path("admin/", admin.site.urls),
     path("health/live", live, name="health-live"),
     path("health/ready", ReadinessView.as_view(), name="health-ready"),

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -51,6 +52,20 @@ def empty_metrics_directory() -> None:
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     for path in directory.glob("*.db"):
         path.unlink()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(request: pytest.FixtureRequest) -> None:
+    """Throttle and sign-in counters live in the shared cache (a database table): each test
+    that reaches the database starts with none."""
+    names = set(request.fixturenames)
+    if not (names & {"db", "transactional_db"} or request.node.get_closest_marker("django_db")):
+        return
+    for name in ("transactional_db", "db"):
+        if name in names:
+            request.getfixturevalue(name)  # database access before the clear
+            break
+    cache.clear()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from .base import DATABASES, REST_FRAMEWORK
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/minute"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": os.environ.get("API_AUTH_THROTTLE_RATE", "10000/minute")}
 
 # Serve static files from the apps' folders; the suite does not run collectstatic.
 WHITENOISE_AUTOREFRESH = True

@@ -48,7 +48,7 @@ def test_readiness_follows_the_broker_and_each_queues_consumers(proxy):
         assert httpx.get(f"{web.url}/health/live").json() == {"status": "ok"}
         assert wait_until(lambda: ready(web).status_code == 200, timeout=30), ready(web).json()
         body = ready(web).json()
-        expected = {"database", "broker", "outbox", "beat", *(f"queue:{q.name}" for q in QUEUES)}
+        expected = {"database", "cache", "broker", "outbox", "beat", *(f"queue:{q.name}" for q in QUEUES)}
         assert body["status"] == "ok"
         assert set(body["checks"]) == expected
 
@@ -112,7 +112,7 @@ def test_readiness_fails_without_the_database_and_liveness_does_not():
         database.cut()
         response = ready(web)
         assert response.status_code == 503
-        assert {"database", "outbox", "beat"} <= failing(response)
+        assert {"database", "cache", "outbox", "beat"} <= failing(response)
         assert httpx.get(f"{web.url}/health/live").status_code == 200
     database.stop()
 

@@ -1,7 +1,8 @@
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from orders.models import Currency, Product
@@ -27,6 +28,8 @@ class Command(BaseCommand):
     help = "Load a small demo catalogue and two demo users, only into an empty database."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:  # its passwords are in the README: never on a production database
+            raise CommandError("Demo data has well-known passwords: refused unless DJANGO_DEBUG=true.")
         if Product.objects.exists():
             self.stdout.write("Catalogue not empty; demo data not loaded.")
             return
