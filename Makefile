@@ -34,7 +34,7 @@ run: install
 	$(MANAGE) check_services --create-database
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	rm -rf .run/metrics  # Prometheus' counters start again with the processes
+	@rm -rf .run/metrics  # Prometheus' counters start again with the processes
 	@echo "API docs  http://127.0.0.1:8000/api/docs/       admin   http://127.0.0.1:8000/admin/"
 	@echo "metrics   http://127.0.0.1:8000/metrics  (signed in to the admin as staff)"
 	@echo "health    http://127.0.0.1:8000/health/live  http://127.0.0.1:8000/health/ready"

@@ -28,7 +28,7 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
 from messaging.backlog import outbox_backlog
-from messaging.queues import queue_states
+from messaging.queues import QueueState, queue_states
 from messaging.routing import QUEUES
 from operations.heartbeats import BEAT, heartbeat_age
 
@@ -88,7 +88,7 @@ class BeatTick(HealthCheck):
             raise ServiceUnavailable(f"beat last ticked {age.total_seconds():.0f} s ago")
 
 
-def _queues_or_unavailable() -> Any:
+def _queues_or_unavailable() -> list[QueueState]:
     try:
         return queue_states()
     except Exception as exc:  # kombu's and the transport's connection errors share no base class

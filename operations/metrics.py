@@ -138,7 +138,9 @@ def _may_read(request: HttpRequest) -> bool:
 
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _may_read(request):
-        return error_response(401, "not_authenticated", "Staff sign-in or the metrics token is required.")
+        refused = error_response(401, "not_authenticated", "Staff sign-in or the metrics token is required.")
+        refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refused
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
     registry.register(PlatformState())

@@ -1,7 +1,8 @@
 """Request ids, end to end: one id follows everything an HTTP request (or a periodic run) causes.
 
-- The web binds the request's id (the client's X-Request-ID when sane, else a new one:
-  pro_platform/middleware.py) for every log line of the request.
+- The web binds the request's id (`request_id_of`: the client's X-Request-ID when sane,
+  else a new one) for every log line of the request; pro_platform/middleware.py puts it
+  on every answer.
 - `messaging.outbox.enqueue` stores the current id with each outbox message, and both
   publishing paths put it in the Celery message's `request_id` header.
 - A worker binds the header's id, the task id and the task name for every log line of
@@ -27,7 +28,7 @@ from django_structlog.signals import bind_extra_request_metadata
 HEADER = "request_id"  # of the Celery message
 HTTP_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = r"[A-Za-z0-9._:-]{1,128}"
-SANE_REQUEST_ID = re.compile(f"^{REQUEST_ID_PATTERN}$")
+SANE_REQUEST_ID = re.compile(f"^{REQUEST_ID_PATTERN}$")  # anchored: the schema's pattern too
 
 
 def new_request_id() -> str:
@@ -38,7 +39,7 @@ def request_id_of(request: HttpRequest) -> str:
     """The client's X-Request-ID when it is sane, else a new one; the same for the whole request."""
     if not hasattr(request, "request_id"):
         offered = request.headers.get(HTTP_HEADER, "")
-        request.request_id = offered if SANE_REQUEST_ID.match(offered) else new_request_id()  # type: ignore[attr-defined]
+        request.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else new_request_id()  # type: ignore[attr-defined]
     return request.request_id  # type: ignore[attr-defined]
 
 

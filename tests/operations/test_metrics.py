@@ -33,7 +33,9 @@ def value(text: str, sample: str, missing: float | None = None) -> float:
 
 
 def test_metrics_are_not_public(api_client, customer_client):
-    assert api_client.get("/metrics").status_code == 401
+    refused = api_client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert customer_client.get("/metrics").status_code == 401
 
