@@ -14,12 +14,20 @@ class QueueState:
     consumers: int
 
 
-def queue_states() -> list[QueueState]:
+def queue_states() -> list[QueueState] | None:
     """Every declared queue's depth and consumers, by passive declares (nothing is created).
 
     A queue that does not exist yet (no worker ever declared it) has no messages and no
-    consumers. Raises the transport's error when the broker is unreachable.
+    consumers. None when RabbitMQ does not answer: readiness, metrics and the dashboard
+    say so instead of failing.
     """
+    try:
+        return _read_queues()
+    except Exception:  # kombu's and the transport's connection errors share no base class
+        return None
+
+
+def _read_queues() -> list[QueueState]:
     states = []
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0)  # an answer now, not after retries

@@ -7,10 +7,6 @@ Sentry's own rules keep request bodies, cookies and user data out (send_default_
 
 from typing import Any
 
-import sentry_sdk
-from sentry_sdk.integrations.celery import CeleryIntegration
-from sentry_sdk.integrations.django import DjangoIntegration
-
 from operations.tracing import current_request_id
 
 
@@ -23,7 +19,11 @@ def tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any
 
 def error_tracking_init(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
     if not dsn:
-        return
+        return  # nothing of Sentry is even imported: settings load on every process start
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

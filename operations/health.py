@@ -5,7 +5,7 @@ Readiness runs django-health-check's checks at once and answers 200 when all pas
 
 - database: a SELECT 1;
 - cache: the shared cache (throttles, sign-in counters) stores and returns a value;
-- broker: RabbitMQ accepts a connection;
+- broker: RabbitMQ answers (one reading of every queue, which the queue checks share);
 - queue:<name>: at least one consumer reads each queue of the routing table;
 - outbox: the oldest message the relay should have published is younger than
   HEALTH_OUTBOX_MAX_AGE_SECONDS (older: the relay or the broker is not keeping up);
@@ -16,9 +16,9 @@ import asyncio
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
@@ -51,19 +51,22 @@ def _own_connection() -> Iterator[None]:
 
 @dataclasses.dataclass
 class Broker(HealthCheck):
-    timeout = timedelta(seconds=3)
+    """RabbitMQ answered the one reading of the queues this readiness request made."""
+
+    queues: list[QueueState] | None = dataclasses.field(default=None, repr=False)
 
     def run(self) -> None:
-        _queues_or_unavailable()
+        if self.queues is None:
+            raise ServiceUnavailable("broker unreachable")
 
 
 @dataclasses.dataclass
-class QueueConsumers(HealthCheck):
+class QueueConsumers(Broker):
     queue: str = "default"
-    timeout = timedelta(seconds=3)
 
     def run(self) -> None:
-        state = next(s for s in _queues_or_unavailable() if s.name == self.queue)
+        super().run()
+        state = next(s for s in self.queues or () if s.name == self.queue)
         if state.consumers < 1:
             raise ServiceUnavailable(f"no worker consumes {self.queue} ({state.messages} message(s) waiting)")
 
@@ -88,13 +91,6 @@ class BeatTick(HealthCheck):
             raise ServiceUnavailable(f"beat last ticked {age.total_seconds():.0f} s ago")
 
 
-def _queues_or_unavailable() -> list[QueueState]:
-    try:
-        return queue_states()
-    except Exception as exc:  # kombu's and the transport's connection errors share no base class
-        raise ServiceUnavailable(f"broker unreachable ({type(exc).__name__})") from exc
-
-
 def _check_name(check: HealthCheck) -> str:
     if isinstance(check, QueueConsumers):
         return f"queue:{check.queue}"
@@ -103,16 +99,16 @@ def _check_name(check: HealthCheck) -> str:
 
 
 class ReadinessView(HealthCheckView):
-    checks = (
-        Database,
-        Cache,
-        Broker,
-        *((QueueConsumers, {"queue": queue.name}) for queue in QUEUES),
-        OutboxAge,
-        BeatTick,
-    )
-
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        queues = await sync_to_async(queue_states, thread_sensitive=False)()  # one broker round for all
+        self.checks = (
+            Database,
+            Cache,
+            (Broker, {"queues": queues}),
+            *((QueueConsumers, {"queue": queue.name, "queues": queues}) for queue in QUEUES),
+            OutboxAge,
+            BeatTick,
+        )
         with self.get_executor() as executor:
             results: list[HealthCheckResult] = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())

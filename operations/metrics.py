@@ -115,13 +115,11 @@ class PlatformState(Collector):
         consumers = GaugeMetricFamily(
             "rabbitmq_queue_consumers", "Consumers of each queue.", labels=["queue"]
         )
-        try:
-            states = queue_states()
-        except Exception:  # broker unreachable: say so, and leave the depths out
-            up.add_metric([], 0)
+        states = queue_states()
+        up.add_metric([], int(states is not None))
+        if states is None:  # leave the depths out rather than say 0
             yield up
             return
-        up.add_metric([], 1)
         for state in states:
             depth.add_metric([state.name], state.messages)
             consumers.add_metric([state.name], state.consumers)
