@@ -18,7 +18,7 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 # gunicorn's own lines in the platform's format (JSON with LOG_FORMAT=json).
 logconfig_dict = logging_config(
-    log_format=os.environ.get("LOG_FORMAT", "console"), level=os.environ.get("LOG_LEVEL", "INFO")
+    log_format=os.environ.get("LOG_FORMAT", "console"),
+    level=os.environ.get("LOG_LEVEL", "INFO"),
+    access_log=accesslog is not None,
 )
-if accesslog is None:  # gunicorn writes access lines whenever a logging config is given
-    logconfig_dict["loggers"]["gunicorn.access"]["level"] = "WARNING"

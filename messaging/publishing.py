@@ -1,5 +1,4 @@
-"""Publishing an outbox message to RabbitMQ, as both publishing paths do it (the fast path in
-messaging/outbox.py, the relay in messaging/relay.py)."""
+"""Publishing an outbox message to RabbitMQ, as the relay (messaging/relay.py) does it."""
 
 from contextlib import suppress
 

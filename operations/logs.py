@@ -40,8 +40,12 @@ def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDic
     return event_dict
 
 
-def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
-    """Django's LOGGING: every record, structlog's or the standard library's, through one formatter."""
+def logging_config(*, log_format: str, level: str, access_log: bool = False) -> dict[str, Any]:
+    """Django's LOGGING: every record, structlog's or the standard library's, through one formatter.
+
+    gunicorn's access lines only with `access_log` (GUNICORN_ACCESSLOG set): django-structlog's
+    request_finished says as much, with the request id.
+    """
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
@@ -67,7 +71,11 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
         "loggers": {
             # gunicorn's loggers have handlers of their own; theirs go through ours instead.
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {
+                "handlers": ["console"],
+                "level": "INFO" if access_log else "WARNING",
+                "propagate": False,
+            },
             "pika": {"level": "WARNING"},
             # Lifecycle lines ("… ready.", "beat lock acquired") whatever LOG_LEVEL says:
             # operators and the process harness (testing/servers.py) wait for them.

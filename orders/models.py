@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 
 # The bounds of an order, chosen so that every total fits its column (numeric(14, 2)):
 # MAX_ORDER_LINES x MAX_LINE_QUANTITY x MAX_PRICE < 10**11.
@@ -32,6 +32,20 @@ class Seller(models.Model):
         return self.name
 
 
+class ProductQuerySet(models.QuerySet["Product"]):
+    def take_stock(self, quantities: dict[int, int]) -> None:
+        """Subtract each quantity from its product's stock (product id -> quantity), in one
+        statement. The caller has locked the rows and checked the stock (services.orders);
+        the check constraint stops a negative stock all the same."""
+        with connection.cursor() as cursor:  # SQL: bulk_update's CASE cost 0.5 ms an order
+            cursor.execute(
+                f"UPDATE {Product._meta.db_table} AS product SET stock = product.stock - taken.quantity"
+                " FROM unnest(%s::bigint[], %s::integer[]) AS taken(id, quantity)"
+                " WHERE product.id = taken.id",
+                [list(quantities), list(quantities.values())],
+            )
+
+
 class Product(models.Model):
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
@@ -46,6 +60,8 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ("id",)
@@ -93,6 +109,8 @@ class Order(models.Model):
     review_reminder_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the customer was asked to review it (once)."
     )
+
+    lines: list["OrderItem"]  # its items with their products, for its representation (order_list)
 
     class Meta:
         ordering = ("-created_at", "-id")

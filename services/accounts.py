@@ -27,4 +27,5 @@ def customer_profile_update(*, user: User, telegram_chat_id: str) -> CustomerPro
     profile = customer_profile_ensure(user=user)
     profile.telegram_chat_id = telegram_chat_id
     profile.save(update_fields=["telegram_chat_id"])
+    profile.user = user  # and `user.customer_profile` is this one, not one read before
     return profile

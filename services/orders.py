@@ -66,13 +66,13 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
     if len(currencies) > 1:
         raise MixedCurrencies(field="items")
 
+    Product.objects.take_stock({line.product_id: line.quantity for line in items})
     for line in items:
         products[line.product_id].stock -= line.quantity
-    Product.objects.bulk_update(products.values(), ["stock"])
 
     total = sum((products[line.product_id].price * line.quantity for line in items), Decimal("0"))
     order = Order.objects.create(customer=customer, total=total, currency=currencies.pop())
-    order_items = OrderItem.objects.bulk_create(
+    order.lines = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             product=products[line.product_id],
@@ -81,8 +81,9 @@ def order_create(*, customer: User, items: Sequence[OrderLine]) -> Order:
         )
         for line in items
     )
-    order_notify(order=order, event=Event.ORDER_CREATED, items=order_items)
-    return order_get(user=customer, order_id=order.pk)
+    order_notify(order=order, event=Event.ORDER_CREATED, items=order.lines)
+    # Answered as written: its payment (orders/signals.py) and lines are in hand, no re-read.
+    return order
 
 
 def order_lock(*, order_id: int, customer: User | None = None) -> Order:

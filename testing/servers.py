@@ -175,10 +175,11 @@ def purge_queues() -> None:
 
 
 def published() -> None:
-    """Wait for this process's outbox publisher to publish what it was handed (at commit)."""
-    from messaging.outbox import publisher
+    """Publish every due outbox message now, from this process, as a relay would."""
+    from messaging.relay import outbox_relay_batch
 
-    assert publisher.flush(10), "the outbox publisher did not finish"
+    while outbox_relay_batch():
+        pass
 
 
 def queue_depth(name: str) -> int:
@@ -237,6 +238,12 @@ class ChildProcess:
         self._ready = threading.Event()
 
     def start(self, timeout: float = 60.0) -> Self:
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process and return at once (`wait_ready` waits for it)."""
         self._ready.clear()
         self.process = subprocess.Popen(
             self.argv,
@@ -248,10 +255,11 @@ class ChildProcess:
             start_new_session=True,
         )
         threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
+
+    def wait_ready(self, timeout: float) -> None:
         if not self._ready.wait(timeout):
             self.stop()
             raise RuntimeError(f"{self.argv[:4]} did not become ready:\n" + "".join(self.output[-50:]))
-        return self
 
     def _pump(self, process: "subprocess.Popen[str]") -> None:
         assert process.stdout is not None
@@ -291,7 +299,15 @@ CELERY = [sys.executable, "-m", "celery", "-A", "pro_platform"]
 
 
 class WorkerProcess(ChildProcess):
-    """`celery -A pro_platform worker` on the test database and vhost."""
+    """`celery -A pro_platform worker` on the test database and vhost, with an outbox relay
+    beside it (same environment) unless `relay=False`.
+
+    Only a relay publishes what is committed: a test that runs tasks needs one for the
+    tasks it enqueues and for those its tasks enqueue (retries, follow-ups, alerts). This
+    one only publishes: dead letters stay in their queue for the test's own relay or its
+    own collection. `stop`, `kill` and `alive` are about the worker; `stop` and `kill` take
+    the relay along.
+    """
 
     ready_marker = " ready."
 
@@ -301,9 +317,11 @@ class WorkerProcess(ChildProcess):
         *,
         concurrency: int = 1,
         name: str = "",
+        relay: bool = True,
         extra_env: dict[str, str] | None = None,
     ):
         self.queues = queues
+        self.relay = RelayProcess(publish_only=True, extra_env=extra_env) if relay else None
         super().__init__(
             [
                 *CELERY,
@@ -321,6 +339,24 @@ class WorkerProcess(ChildProcess):
             ],
             extra_env=extra_env,
         )
+
+    def start(self, timeout: float = 60.0) -> Self:
+        if self.relay is not None:
+            self.relay.launch()  # both start at once
+        super().start(timeout)
+        if self.relay is not None:
+            self.relay.wait_ready(timeout)
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)
+        if self.relay is not None:
+            self.relay.stop(timeout)
+
+    def kill(self) -> None:
+        super().kill()
+        if self.relay is not None:
+            self.relay.kill()
 
     def pool_pids(self) -> list[int]:
         """The prefork pool's processes (the ones that run tasks)."""
@@ -359,11 +395,9 @@ class RelayProcess(ChildProcess):
 
     ready_marker = "outbox relay started"
 
-    def __init__(self, *, extra_env: dict[str, str] | None = None) -> None:
-        super().__init__(
-            [sys.executable, "manage.py", "outbox_relay", "--interval", "0.2", "--max-backoff", "1"],
-            extra_env={"OUTBOX_RELAY_GRACE_SECONDS": "1", **(extra_env or {})},
-        )
+    def __init__(self, *, publish_only: bool = False, extra_env: dict[str, str] | None = None) -> None:
+        argv = [sys.executable, "manage.py", "outbox_relay", "--interval", "0.2", "--max-backoff", "1"]
+        super().__init__([*argv, "--publish-only"] if publish_only else argv, extra_env=extra_env)
 
 
 class WebServer(ChildProcess):

@@ -197,7 +197,7 @@ REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=7)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.auth.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -349,16 +349,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
-# The transactional outbox (messaging/outbox.py): the relay leaves a fresh message this
-# long to the after-commit fast path, and forgets published ones after the retention.
-OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=5.0)
-# Kept as long as task results (CELERY_RESULT_EXPIRES): a request's trace lists its messages.
+# The transactional outbox (messaging/outbox.py): relays publish each message as its
+# transaction commits, and forget published ones after the retention.
 OUTBOX_RETENTION_HOURS = env.int("OUTBOX_RETENTION_HOURS", default=7 * 24)
 # A longer delay is kept in the outbox and published when due, never held by a consumer
 # as an unacknowledged ETA message (RabbitMQ closes channels past its consumer_timeout).
 OUTBOX_MAX_BROKER_DELAY_SECONDS = env.float("OUTBOX_MAX_BROKER_DELAY_SECONDS", default=10.0)
-# After a failed publish, requests leave their messages to the relay for this long.
-OUTBOX_FAST_PATH_PAUSE_SECONDS = env.float("OUTBOX_FAST_PATH_PAUSE_SECONDS", default=2.0)
 # How services publish tasks. "outbox" is the product; the other two exist only to be
 # measured against it: "on_commit" publishes on commit and keeps nothing (a broker outage
 # loses messages: the control of the fault-injection suite), "off" publishes nothing
@@ -383,7 +379,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Operations (operations/: README, Operations) ---------------------------------------
 # Logs: JSON lines with LOG_FORMAT=json (compose), readable lines otherwise.
 LOGGING = logging_config(
-    log_format=env.str("LOG_FORMAT", default="console"), level=env.str("LOG_LEVEL", default="INFO")
+    log_format=env.str("LOG_FORMAT", default="console"),
+    level=env.str("LOG_LEVEL", default="INFO"),
+    access_log=bool(env.str("GUNICORN_ACCESSLOG", default="")),
 )
 configure_structlog()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # task_started / task_succeeded lines, with the request id

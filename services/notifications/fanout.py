@@ -72,6 +72,14 @@ def _item_payload(item: OrderItem) -> dict[str, Any]:
     }
 
 
+def _telegram_chat_of(customer: User) -> str:
+    """Read with the user when authentication loaded its profile (accounts.auth), else here."""
+    try:
+        return customer.customer_profile.telegram_chat_id
+    except CustomerProfile.DoesNotExist:
+        return ""
+
+
 def order_notify(*, order: Order, event: str, items: list[OrderItem] | None = None) -> list[Notification]:
     """Create every notification `event` calls for on `order`, as EVENT_ROUTES says.
 
@@ -81,9 +89,7 @@ def order_notify(*, order: Order, event: str, items: list[OrderItem] | None = No
         items = list(order.items.select_related("product__seller").order_by("id"))
     order_data = _order_payload(order)
     customer = order.customer
-    customer_chat = (
-        CustomerProfile.objects.filter(user_id=customer.pk).values_list("telegram_chat_id", flat=True).first()
-    )
+    customer_chat = _telegram_chat_of(customer)
     wanted: list[Notification] = []
 
     def add(route: Route, *, email: str, chat_id: str, payload: dict[str, Any], user_id: int | None) -> None:
@@ -106,7 +112,7 @@ def order_notify(*, order: Order, event: str, items: list[OrderItem] | None = No
             add(
                 route,
                 email=customer.email,
-                chat_id=customer_chat or "",
+                chat_id=customer_chat,
                 payload={"order": order_data, "items": [_item_payload(i) for i in items]},
                 user_id=customer.pk,
             )

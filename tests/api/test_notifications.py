@@ -4,8 +4,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import CustomerProfile
+from messaging.models import OutboxMessage
 from messaging.routing import MAX_PRIORITY, NOTIFICATION_ROUTES, ROUTES
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
+from services.accounts import customer_profile_update
 from services.notifications.delivery import render
 from services.notifications.routes import EVENT_ROUTES
 from services.orders import OrderLine, order_create
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def order(customer, settings):
     settings.TELEGRAM_BOT_TOKEN = "123:test"
-    CustomerProfile.objects.filter(user=customer).update(telegram_chat_id="555")
+    customer_profile_update(user=customer, telegram_chat_id="555")
     seller = SellerFactory.create(telegram_chat_id="777")
     return order_create(customer=customer, items=[OrderLine(ProductFactory.create(seller=seller).pk, 1)])
 
@@ -95,7 +97,7 @@ def test_linking_a_telegram_chat(customer_client, customer):
     )
 
 
-def test_admin_resends_failed_notifications_only(client, staff, order, django_capture_on_commit_callbacks):
+def test_admin_resends_failed_notifications_only(client, staff, order):
     staff.is_superuser = True
     staff.save()
     client.force_login(staff)
@@ -105,12 +107,12 @@ def test_admin_resends_failed_notifications_only(client, staff, order, django_ca
     )
     Notification.objects.filter(pk=sent.pk).update(status=NotificationStatus.SENT)
 
-    with django_capture_on_commit_callbacks() as published:
-        response = client.post(
-            reverse("admin:notifications_notification_changelist"),
-            {"action": "resend", "_selected_action": [failed.pk, sent.pk]},
-            follow=True,
-        )
+    queued_before = OutboxMessage.objects.count()
+    response = client.post(
+        reverse("admin:notifications_notification_changelist"),
+        {"action": "resend", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
 
     assert response.status_code == 200
     failed.refresh_from_db()
@@ -118,7 +120,8 @@ def test_admin_resends_failed_notifications_only(client, staff, order, django_ca
     assert (failed.status, failed.attempts, failed.last_error) == ("pending", 0, "SMTP 550")
     assert failed.task_id != "old"
     assert sent.status == "sent"
-    assert len(published) == 1
+    assert OutboxMessage.objects.count() == queued_before + 1
+    assert OutboxMessage.objects.filter(task_id=failed.task_id).count() == 1
     messages = [str(m) for m in response.context["messages"]]
     assert "1 notification(s) queued again." in messages
     assert any("1 skipped" in m for m in messages)

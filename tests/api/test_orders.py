@@ -1,10 +1,13 @@
 from decimal import Decimal
 
 import pytest
+from rest_framework import serializers
 
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderStatus, Product
+from orders.serializers import OrderOutputSerializer
 from services.orders import OrderLine, order_create
+from services.selectors.orders import order_get
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,29 @@ def test_create_order(customer_client, customer):
         "currency": "USD",
         "reference": order.payment.reference,
     }
+
+
+def test_an_order_is_answered_as_its_declared_fields_say_whether_just_placed_or_read_again(customer):
+    placed = order_create(
+        customer=customer,
+        items=[
+            OrderLine(ProductFactory.create(price=Decimal("12.50")).pk, 2),
+            OrderLine(ProductFactory.create(price=Decimal("0.10")).pk, 3),
+        ],
+    )
+    read_again = order_get(user=customer, order_id=placed.pk)
+    assert OrderOutputSerializer(placed).data == OrderOutputSerializer(read_again).data
+    Order.objects.filter(pk=placed.pk).update(shipped_at=placed.created_at)
+    shipped = order_get(user=customer, order_id=placed.pk)
+    declared = serializers.Serializer.to_representation  # DRF's, from the declared fields
+
+    for order in (placed, read_again, shipped):
+        assert OrderOutputSerializer(order).data == declared(OrderOutputSerializer(order), order)
+    answer = OrderOutputSerializer(shipped).data
+    assert answer["shipped_at"] is not None
+    assert answer["delivered_at"] is None
+    assert [item["line_total"] for item in answer["items"]] == ["25.00", "0.30"]
+    assert OrderOutputSerializer([shipped], many=True).data == [answer]
 
 
 def line(quantity: object = 1, product_id: object = "PRODUCT") -> dict:

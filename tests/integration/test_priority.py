@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def test_a_transactional_message_overtakes_a_backlog_of_informational_ones(empty_queues):
     customer = UserFactory.create(email="backlog@example.com")
     order = order_create(customer=customer, items=[OrderLine(ProductFactory.create(stock=5).pk, 1)])
+    servers.published()
     servers.purge_queues()  # only what this test publishes below
     Notification.objects.all().delete()
     payload = {"order": {"id": order.pk, "total": "10.00", "currency": "USD"}}

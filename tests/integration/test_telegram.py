@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from accounts.models import CustomerProfile
 from notifications.models import Audience, Channel, Event, Notification, NotificationStatus
 from orders.models import Order
 from pro_platform.celery import app
+from services.accounts import customer_profile_update
 from services.orders import OrderLine, order_create
 from testing import servers
 from testing.servers import ScriptedReply, wait_until
@@ -70,7 +70,7 @@ def telegram_on(settings):
 def place_order(*, customer_chat: str = "", seller_chat: str = "") -> Order:
     customer = UserFactory.create()
     if customer_chat:
-        CustomerProfile.objects.filter(user=customer).update(telegram_chat_id=customer_chat)
+        customer_profile_update(user=customer, telegram_chat_id=customer_chat)
     seller = SellerFactory.create(telegram_chat_id=seller_chat)
     return order_create(customer=customer, items=[OrderLine(ProductFactory.create(seller=seller).pk, 1)])
 

@@ -35,6 +35,7 @@ def run_task() -> None:
 def test_tasks_share_one_connection_and_a_broken_one_is_replaced(empty_queues):
     worker = servers.WorkerProcess(
         "periodic",
+        relay=False,  # its connection would count here
         extra_env={
             "DATABASE_CONN_MAX_AGE": "60",
             "TEST_DATABASE_URL": f"{os.environ['DATABASE_URL']}?application_name={APPLICATION}",

@@ -81,7 +81,6 @@ def test_readiness_fails_when_beat_is_silent_and_the_outbox_is_overdue(proxy):
             "TEST_CELERY_BROKER_URL": servers.broker_url_via(proxy.port),
             "HEALTH_BEAT_MAX_SILENCE_SECONDS": "3",
             "HEALTH_OUTBOX_MAX_AGE_SECONDS": "2",
-            "OUTBOX_RELAY_GRACE_SECONDS": "0",
         },
     )
     with servers.running(web):

@@ -1,27 +1,33 @@
-"""The API in a web process that dies right after a transaction commits, before it publishes.
+"""The API in a web process that dies the moment an order's transaction commits.
 
-Scenario 3 serves this with gunicorn: the first time the process is about to publish,
-it SIGKILLs itself, the worst moment for a publish on commit. Both ways of publishing
-are covered: the outbox's publisher and Celery's send_task (the control's plain on_commit).
+Scenario 3 serves this with gunicorn: right after the first order commits, before anything
+else happens (the answer, or, with the control's plain on_commit, the publish), the process
+SIGKILLs itself. With the outbox the web process publishes nothing anyway: the relay,
+woken by the commit, must deliver. Without it the tasks are lost.
 """
 
 import os
 import signal
 from typing import Any
 
-from celery.signals import before_task_publish
+from django.db import transaction
+from django.db.models.signals import post_save
 
 from pro_platform.wsgi import application  # first: it sets Django up before any model loads
 
 # isort: split
-from messaging import outbox
+from orders.models import Order
 
 __all__ = ["application"]
 
 
-@before_task_publish.connect
-def die_before_publishing(*args: Any, **kwargs: Any) -> None:
+def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-outbox.send = die_before_publishing  # the fast path's publish
+def die_when_committed(sender: type[Order], created: bool, **kwargs: Any) -> None:
+    if created:  # the first after-commit callback of the order's transaction
+        transaction.on_commit(die)
+
+
+post_save.connect(die_when_committed, sender=Order, weak=False)

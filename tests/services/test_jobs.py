@@ -131,6 +131,7 @@ def test_the_reminder_names_the_products_to_review(settings, product):
 @pytest.mark.django_db(transaction=True)
 def test_only_notifications_stuck_in_pending_are_published_again(empty_queues, customer, product):
     order = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
+    servers.published()
     servers.purge_queues()  # as if the messages were lost
     stuck, waiting_retry = Notification.objects.filter(order=order).order_by("id")
     Notification.objects.filter(pk=stuck.pk).update(updated_at=ago(minutes=16))
@@ -138,10 +139,13 @@ def test_only_notifications_stuck_in_pending_are_published_again(empty_queues, c
         updated_at=ago(minutes=16), next_retry_at=timezone.now() + timedelta(minutes=5)
     )
     fresh = order_create(customer=customer, items=[OrderLine(product.pk, 1)])
+    servers.published()
     servers.purge_queues()
     in_outbox = Notification.objects.filter(order=fresh).order_by("id")[0]
     Notification.objects.filter(order=fresh).update(updated_at=ago(minutes=16))
-    OutboxMessage.objects.filter(task_id=in_outbox.task_id).update(published_at=None)  # the relay's
+    OutboxMessage.objects.filter(task_id=in_outbox.task_id).update(  # the relay's, later
+        published_at=None, available_at=timezone.now() + timedelta(minutes=5)
+    )
     sent = Notification.objects.filter(order=fresh).exclude(pk=in_outbox.pk).get()
     Notification.objects.filter(pk=sent.pk).update(status=NotificationStatus.SENT)
 
