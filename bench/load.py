@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from bench import setup  # noqa: F401  (first: Django set up with the bench sett
 
 # isort: split
 from django.conf import settings
+from django.db import connection
 
 from bench.report import percentile
 from bench.setup import CLIENT_CPU, FIRST_PRODUCT_ID, HALF, ROOT, children
@@ -84,13 +86,20 @@ def web_cpu_to_itself() -> Iterator[None]:
                 os.sched_setaffinity(tid, everywhere)
 
 
-def with_cpu(server: servers.WebServer, load: Callable[[], dict]) -> dict:
-    """`load`'s figures, with the CPU time each order cost the web server, RabbitMQ and PostgreSQL."""
+def with_cpu(server: servers.WebServer, load: Callable[[], dict], relay: servers.ChildProcess) -> dict:
+    """`load`'s figures, with the CPU time each order cost the web server, the outbox relay,
+    RabbitMQ and PostgreSQL."""
     assert server.process is not None
-    web_pid = server.process.pid
+    assert relay.process is not None
+    web_pid, relay_pid = server.process.pid, relay.process.pid
 
     def groups() -> dict[str, list[int]]:
-        return {"web": children(web_pid), "broker": pids_of("beam.smp"), "database": pids_of("postgres")}
+        return {
+            "web": children(web_pid),
+            "relay": [relay_pid],
+            "broker": pids_of("beam.smp"),
+            "database": pids_of("postgres"),
+        }
 
     started = groups()
     before = {name: cpu_seconds(pids) for name, pids in started.items()}
@@ -99,6 +108,21 @@ def with_cpu(server: servers.WebServer, load: Callable[[], dict]) -> dict:
         spent = cpu_seconds(sorted(set(pids) | set(started[name]))) - before[name]
         result[f"{name}_cpu_ms"] = spent / max(result["requests"], 1) * 1000
     return result
+
+
+def unrelayed(relay: servers.ChildProcess, load: Callable[[], dict]) -> dict:
+    """`load` with the outbox relay paused (SIGSTOP), and the outbox rows it wrote marked
+    published before the relay goes on: pgbench replaying an order's SQL is the database's
+    floor, and its rows are nobody's to publish. (PostgreSQL still sends the trigger's
+    notifications; the relay finds nothing due when it wakes.)"""
+    assert relay.process is not None
+    relay.process.send_signal(signal.SIGSTOP)
+    try:
+        return load()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE outbox_outboxmessage SET published_at = now() WHERE published_at IS NULL")
+        relay.process.send_signal(signal.SIGCONT)
 
 
 def pgbench(script: Path, *, clients: int, seconds: int) -> dict:

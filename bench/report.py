@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import setup  # noqa: F401  (first: Django set up with the bench settings)
+from bench import setup  # first: Django set up with the bench settings
 
 # isort: split
 import celery
@@ -38,6 +38,7 @@ SMOKE = Plan(seconds=1, rounds=1, concurrencies=(8,), tasks=20, backlog=50, call
 
 @dataclass
 class Row:
+    key: str  # stable across runs: what results.json files the figure under
     metric: str
     ours: float
     reference: float
@@ -59,6 +60,7 @@ class Report:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def add(self, row: Row, check: Callable[[float], bool] | None = None) -> Row:
+        assert all(r.key != row.key for r in self.rows), f"two figures named {row.key}"
         if check is not None:
             row.passed = check(row.ratio)
         self.rows.append(row)
@@ -121,17 +123,20 @@ def machine() -> dict[str, Any]:
         "rabbitmq": version("rabbitmqctl", "version"),
         "wrk": version("wrk", "--version"),
         "pgbench": version("pgbench", "--version"),
-        "gunicorn": "2 workers x 4 threads (gthread) on CPU 0; wrk on CPU 1, with PostgreSQL and RabbitMQ "
-        "while the web server is measured",
+        "gunicorn": f"{setup.WEB_WORKERS} sync workers on CPU 0; wrk on CPU 1, with PostgreSQL, RabbitMQ "
+        "and the outbox relay while the web server is measured",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
 
 
 def write(report: Report, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    figures = {r.key: {**asdict(r), "ratio": r.ratio} for r in report.rows}
+    for figure in figures.values():
+        del figure["key"]
     (out / "results.json").write_text(
         json.dumps(
-            {**asdict(report), "rows": [{**asdict(r), "ratio": r.ratio} for r in report.rows]}, indent=2
+            {"machine": report.machine, "plan": report.plan, "figures": figures, "raw": report.raw}, indent=2
         )
     )
     m, plan = report.machine, report.plan

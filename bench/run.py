@@ -3,7 +3,7 @@
 Each comparison runs its variants alternately (A, B, A, B, ...) so that drift of the
 machine cancels out, and reports the median of the rounds. Everything runs on a
 database and a RabbitMQ vhost of its own (bench/settings.py); the harness starts
-what it measures: gunicorn (gunicorn.conf.py; 2 workers x 4 threads, pinned to CPU 0),
+what it measures: gunicorn (gunicorn.conf.py's sync workers, pinned to CPU 0), the outbox relay,
 Celery workers, wrk (pinned to CPU 1), pgbench, an SMTP server and a Telegram Bot
 API server. Results: bench/REPORT.md and bench/results.json (or --out DIR).
 

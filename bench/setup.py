@@ -3,6 +3,7 @@ sell from, and the processes it measures."""
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
-from accounts.models import CustomerProfile, User  # noqa: E402
+from accounts.models import User  # noqa: E402
 from orders.models import Product, Seller  # noqa: E402
 from pro_platform.preflight import declare_broker_topology  # noqa: E402
+from services.accounts import customer_profile_update  # noqa: E402
 from testing import servers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,7 @@ BENCH_ENV = {
     "GUNICORN_MAX_REQUESTS": "0",
 }
 WEB_CPU, CLIENT_CPU = "0", "1"
+WEB_WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn.conf.py's default: production's
 SLOW_PROVIDER_SECONDS = 0.2
 ORDERS = "/api/v1/orders/"
 
@@ -87,7 +90,7 @@ def open_shop() -> Shop:
     )
     products = (Product.objects.get(pk=FIRST_PRODUCT_ID), Product.objects.get(pk=FIRST_PRODUCT_ID + HALF))
     customer = User.objects.create_user(email="customer@bench.local", password="bench-password-123")
-    CustomerProfile.objects.filter(user=customer).update(telegram_chat_id="100")
+    customer_profile_update(user=customer, telegram_chat_id="100")
     return Shop(customer, products, bearer(customer).removeprefix("Bearer "))
 
 
@@ -95,13 +98,24 @@ def open_shop() -> Shop:
 
 
 def web_server(wsgi_app: str = "pro_platform.wsgi:application", **env: str) -> servers.WebServer:
-    server = servers.WebServer(wsgi_app=wsgi_app, workers=2, threads=4, extra_env={**BENCH_ENV, **env})
+    """gunicorn as gunicorn.conf.py runs it in production: sync workers, 2 x CPUs + 1."""
+    server = servers.WebServer(
+        wsgi_app=wsgi_app, workers=WEB_WORKERS, threads=1, extra_env={**BENCH_ENV, **env}
+    )
     server.argv = ["taskset", "-c", WEB_CPU, *server.argv]
     return server
 
 
 def worker(queues: str, **env: str) -> servers.WorkerProcess:
-    return servers.WorkerProcess(queues, concurrency=1, extra_env={**BENCH_ENV, **env})
+    """One worker process; without the tests' relay beside it (the harness starts `relay()`)."""
+    return servers.WorkerProcess(queues, concurrency=1, relay=False, extra_env={**BENCH_ENV, **env})
+
+
+def relay(**env: str) -> servers.RelayProcess:
+    """`manage.py outbox_relay` as deployed, on the load generator's CPU: never the web server's."""
+    process = servers.RelayProcess(extra_env={**BENCH_ENV, **env})
+    process.argv = ["taskset", "-c", CLIENT_CPU, sys.executable, "manage.py", "outbox_relay"]
+    return process
 
 
 @contextmanager

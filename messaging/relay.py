@@ -26,8 +26,13 @@ class BrokerUnavailable(Exception):
 
 
 # The relay's two statements per batch, in SQL: it runs them on every commit of the platform.
+# The claim walks the due index in its order. The planner prefers a bitmap scan, which visits
+# every entry left behind by rows published since the last VACUUM, on every commit (after
+# the bench's minutes of orders, commit -> task start grew by 4 ms); an index scan marks those
+# entries dead once and skips them after (a claim: 1 ms, then 0.06 ms).
 _TABLE = OutboxMessage._meta.db_table
 _CLAIM = f"""
+    SET LOCAL enable_bitmapscan = off;
     SELECT id, task_name, kwargs, task_id, priority, retries, eta, request_id FROM {_TABLE}
     WHERE published_at IS NULL AND available_at <= %s
     ORDER BY available_at, id LIMIT %s

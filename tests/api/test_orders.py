@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from notifications.models import Notification
@@ -73,6 +75,30 @@ def test_an_order_is_answered_as_its_declared_fields_say_whether_just_placed_or_
     assert answer["delivered_at"] is None
     assert [item["line_total"] for item in answer["items"]] == ["25.00", "0.30"]
     assert OrderOutputSerializer([shipped], many=True).data == [answer]
+
+
+@pytest.mark.django_db(transaction=True)  # its own transaction, as in production
+def test_placing_an_order_takes_ten_statements_whatever_its_size(customer_client):
+    """The user with its profile; the transaction: lock the products, take their stock, the
+    order, its payment details, its items, its notifications, their outbox rows. Nothing
+    is read again for the answer."""
+    products = ProductFactory.create_batch(3)
+    body = {"items": [{"product_id": p.pk, "quantity": 1} for p in products]}
+
+    with CaptureQueriesContext(connection) as captured:
+        response = customer_client.post("/api/v1/orders/", body)
+
+    assert response.status_code == 201, response.json()
+    kinds = [" ".join(q["sql"].split()[:3]) for q in captured.captured_queries]
+    assert len(kinds) == 10, kinds
+    assert [k.split()[0] for k in kinds] == [
+        "SELECT",  # the user, joined with its customer profile
+        "BEGIN",
+        "SELECT",  # the products, FOR UPDATE
+        "UPDATE",  # their stock
+        *["INSERT"] * 5,  # order, payment details, items, notifications, outbox
+        "COMMIT",
+    ]
 
 
 def line(quantity: object = 1, product_id: object = "PRODUCT") -> dict:
