@@ -12,7 +12,7 @@ from messaging.models import OutboxMessage
 
 @dataclass(frozen=True)
 class Backlog:
-    due: int  # due for publishing (the fast path failed, or a delay ran out) and not published
+    due: int  # due for publishing (at once, or a delay ran out) and not yet published
     oldest_due_seconds: float  # how long the oldest of them has been due; 0 when there are none
     delayed: int  # waiting in the outbox for a later time (long retry delays)
 

@@ -1,6 +1,6 @@
 """Scenario 7: the same payment callback and the same notification task, delivered many times at once.
 
-Duplicates are what at-least-once delivery produces (a relay racing the fast path,
+Duplicates are what at-least-once delivery produces (a relay killed between publishing and marking,
 a redelivery after a lost ack). Four worker processes take them concurrently;
 the effects must happen once: one e-mail per notification, the order paid once,
 one set of "paid" notifications.

@@ -5,10 +5,12 @@ import logging
 
 import pika
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from messaging.dead_letters import dead_letter_record_failure, dead_letters_collect
 from messaging.models import DeadLetter, DeadLetterSource, OutboxMessage
+from messaging.outbox import enqueue
 from services.dead_letters import DeadLetterAlreadyReplayed, DeadLetterNotReplayable, dead_letter_replay
 from testing import servers
 
@@ -83,6 +85,20 @@ def test_collecting_moves_rejected_messages_into_the_table_and_acknowledges_them
     assert '"callback_id": 9' in dead_letter.detail
     assert servers.queue_depth("dead_letters") == 0
     assert dead_letters_collect() == 0
+
+
+def test_the_relay_collects_dead_letters_unless_it_only_publishes():
+    dead_letter_publish({"task": CALLBACK_TASK, "id": "t-8"}, b'[[], {"callback_id": 8}, {}]')
+    task_id = enqueue("notifications.tasks.send_notification", kwargs={"notification_id": 1})
+
+    call_command("outbox_relay", "--once", "--publish-only")
+    assert OutboxMessage.objects.get(task_id=task_id).published_at is not None
+    assert servers.queue_depth("dead_letters") == 1
+    assert not DeadLetter.objects.exists()
+
+    call_command("outbox_relay", "--once")
+    assert servers.queue_depth("dead_letters") == 0
+    assert DeadLetter.objects.get().task_id == "t-8"
 
 
 def test_a_rejected_message_whose_failure_is_recorded_is_not_recorded_twice():
