@@ -13,10 +13,11 @@ from bench import setup  # noqa: F401  (first: Django set up with the bench sett
 
 # isort: split
 from django.conf import settings
-from django.db import connection
+from django.db.models.functions import Now
 
 from bench.report import percentile
 from bench.setup import CLIENT_CPU, FIRST_PRODUCT_ID, HALF, ROOT, children
+from messaging.models import OutboxMessage
 from testing import servers
 
 # --- Load generators --------------------------------------------------------------------------------
@@ -120,8 +121,7 @@ def unrelayed(relay: servers.ChildProcess, load: Callable[[], dict]) -> dict:
     try:
         return load()
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE outbox_outboxmessage SET published_at = now() WHERE published_at IS NULL")
+        OutboxMessage.objects.filter(published_at=None).update(published_at=Now())
         relay.process.send_signal(signal.SIGCONT)
 
 
