@@ -15,13 +15,15 @@ POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) -c 'from pip._internal.models.index 
 export POETRY_PYPI_MIRROR_URL
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install run test lint format services test-tools bench bench-smoke bench-tools
+.PHONY: help install run test lint format services test-tools bench bench-smoke bench-tools chaos
 
 help:
 	@echo "make run    install, migrate, load demo data, then run the API, a worker per queue and beat"
 	@echo "make test   install, then run the whole test suite against real PostgreSQL and RabbitMQ"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  measure the platform against references (bench/REPORT.md); make bench-smoke: seconds"
+	@echo "make chaos  the whole stack under load and random faults, then an audit (chaos/REPORT.md);"
+	@echo "            CHAOS_SECONDS (180) long, CHAOS_SEED to repeat a run"
 
 $(POETRY):
 	$(PYTHON) -m venv $(TOOLS)
@@ -80,3 +82,8 @@ bench: install bench-tools
 # A few seconds of each measurement, into bench/out/: proves the harness works, measures nothing.
 bench-smoke: install bench-tools
 	$(VENV)/bin/python -m bench.run --smoke --out bench/out
+
+# The whole stack under a workload and random combined faults for CHAOS_SECONDS (180), then an
+# audit of every acknowledged operation: chaos/REPORT.md. CHAOS_SEED repeats a run's faults.
+chaos: install
+	$(VENV)/bin/python -m chaos.run

@@ -21,7 +21,7 @@ from bench import load
 from messaging import outbox
 from messaging.relay import outbox_relay_batch
 from messaging.routing import Tasks
-from testing import servers
+from testing import fresh, servers
 
 NOTIFICATION_TASK = Tasks.SEND_NOTIFICATION
 
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("measurement", choices=("publish-cost", "web-threads"))
     args = parser.parse_args()
     setup.fresh_database()
-    setup.fresh_vhost()
+    fresh.fresh_vhost()
     shop = setup.open_shop()
     if args.measurement == "publish-cost":
         publish_cost()

@@ -20,9 +20,10 @@ from bench import setup  # first: Django set up with the bench settings
 
 # isort: split
 from bench.report import FULL, SMOKE, Report, machine, write
-from bench.setup import ROOT, fresh_database, fresh_vhost, open_shop
+from bench.setup import ROOT, fresh_database, open_shop
 from bench.web import asynchronous_vs_inline, bare_request_cost, order_create_throughput
 from bench.workers import callback_latency, commit_to_start, memory, worker_throughput
+from testing.fresh import fresh_vhost
 
 MEASUREMENTS = (
     bare_request_cost,

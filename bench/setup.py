@@ -17,15 +17,12 @@ django.setup()
 
 # isort: split
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from orders.models import Product, Seller  # noqa: E402
-from pro_platform.preflight import declare_broker_topology  # noqa: E402
 from services.accounts import customer_profile_update  # noqa: E402
-from testing import servers  # noqa: E402
+from testing import fresh, servers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_ENV = {
@@ -43,18 +40,8 @@ ORDERS = "/api/v1/orders/"
 
 
 def fresh_database() -> None:
-    name = settings.DATABASES["default"]["NAME"]
-    connection.close()
-    with connections["default"]._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
+    fresh.fresh_database()
     call_command("collectstatic", interactive=False, verbosity=0)  # as a production deploy does
-
-
-def fresh_vhost() -> None:
-    servers.reset_vhost(servers.test_vhost())
-    declare_broker_topology()
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,19 @@ trips per task, four of them before the task may start. One INSERT ... ON CONFLI
 UPDATE in autocommit stores each state in one; a state is one row, so nothing more is
 needed to keep it whole. Everything else (reading, groups, chords, cleanup) is the
 library's.
+
+A state that cannot be stored because the database is unreachable is retried on a new
+connection (Celery's result_backend_always_retry, with backoff); if it stays unreachable
+the message goes back to its queue. Celery would otherwise acknowledge it: the STARTED
+state is stored before the task runs, so a task starting during a database outage was
+acknowledged and never run (found by the chaos run, tests/reliability/test_database_outage.py).
 """
 
 from typing import Any
 
 from celery import states
-from django.db import connections, router
+from celery.exceptions import BackendStoreError, Reject
+from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 from django_celery_results.backends.database import DatabaseBackend as LibraryDatabaseBackend
 from django_celery_results.models import TaskResult
@@ -20,6 +27,21 @@ INSERTED_ONLY = ("task_id", "date_created")
 
 
 class DatabaseBackend(LibraryDatabaseBackend):
+    def exception_safe_to_retry(self, exc: Exception) -> bool:
+        """A connection lost or refused is worth another try, on a new connection."""
+        if isinstance(exc, OperationalError | InterfaceError):
+            connections[router.db_for_write(TaskResult)].close()
+            return True
+        return bool(super().exception_safe_to_retry(exc))
+
+    def store_result(self, *args: Any, **kwargs: Any) -> Any:
+        """Store a state, retrying a lost connection; when the database stays unreachable,
+        the task's message goes back to its queue (to run again: every task is idempotent)."""
+        try:
+            return super().store_result(*args, **kwargs)
+        except (BackendStoreError, OperationalError, InterfaceError) as exc:  # retries spent
+            raise Reject(exc, requeue=True) from exc
+
     def _store_result(
         self,
         task_id: str,

@@ -108,18 +108,36 @@ class SmtpSink:
         return mails
 
 
+class SmtpServer:
+    """An SMTP server on a port of its own that can go down (connections refused) and come
+    back on the same port, keeping what it accepted in `sink`."""
+
+    def __init__(self, sink: SmtpSink, port: int | None = None) -> None:
+        self.sink = sink
+        self.port = port or free_port()
+        self._controller: Controller | None = None
+
+    def up(self) -> "SmtpServer":
+        if self._controller is None:
+            self._controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+        return self
+
+    def down(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
 @contextmanager
 def smtp_server(
     port: int | None = None, *, delay: float = 0.0, keep: bool = True
 ) -> Iterator[tuple[SmtpSink, int]]:
-    sink = SmtpSink(delay=delay, keep=keep)
-    port = port or free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    server = SmtpServer(SmtpSink(delay=delay, keep=keep), port).up()
     try:
-        yield sink, port
+        yield server.sink, server.port
     finally:
-        controller.stop()
+        server.down()
 
 
 # --- RabbitMQ ----------------------------------------------------------------------
@@ -391,12 +409,20 @@ class BeatProcess(ChildProcess):
 
 
 class RelayProcess(ChildProcess):
-    """`manage.py outbox_relay`, polling fast and backing off briefly, as a test wants."""
+    """`manage.py outbox_relay`, by default polling fast and backing off briefly, as a test wants."""
 
     ready_marker = "outbox relay started"
 
-    def __init__(self, *, publish_only: bool = False, extra_env: dict[str, str] | None = None) -> None:
-        argv = [sys.executable, "manage.py", "outbox_relay", "--interval", "0.2", "--max-backoff", "1"]
+    def __init__(
+        self,
+        *,
+        publish_only: bool = False,
+        interval: float = 0.2,
+        max_backoff: float = 1.0,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        argv = [sys.executable, "manage.py", "outbox_relay"]
+        argv += ["--interval", str(interval), "--max-backoff", str(max_backoff)]
         super().__init__([*argv, "--publish-only"] if publish_only else argv, extra_env=extra_env)
 
 
@@ -430,10 +456,13 @@ class WebServer(ChildProcess):
 
     def start(self, timeout: float = 60.0) -> Self:
         super().start(timeout)
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float) -> None:
         if not wait_until(self._healthy, timeout):
             self.stop()
             raise RuntimeError("web server not healthy:\n" + self.log()[-3000:])
-        return self
 
     def _healthy(self) -> bool:
         try:
@@ -462,11 +491,18 @@ class TcpProxy:
 
     `cut()` drops every open connection and refuses new ones (the port is closed), as
     an unreachable server would; `restore()` listens again on the same port.
+    `slow(seconds)` holds every chunk that long before passing it on (a congested link);
+    `stall()` stops passing bytes either way while every connection stays open and new
+    ones are accepted (a partition: half-open connections that neither side sees die),
+    `flow()` lets the held bytes through again, as TCP does when a partition heals.
     """
 
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
         self.port = free_port()
+        self.delay = 0.0
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._listening = threading.Event()
@@ -497,6 +533,20 @@ class TcpProxy:
 
     restore = start
 
+    def slow(self, seconds: float) -> None:
+        self.delay = seconds
+
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self.delay = 0.0
+        self._flowing.set()
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
+
     def _accept(self, listener: socket.socket) -> None:
         while self._listening.is_set() and self._listener is listener:
             try:
@@ -519,7 +569,10 @@ class TcpProxy:
 
     def _pipe(self, source: socket.socket, target: socket.socket) -> None:
         try:
-            while data := source.recv(65536):
+            while self._flowing.wait() and (data := source.recv(65536)):
+                if self.delay:
+                    time.sleep(self.delay)
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass
@@ -542,6 +595,7 @@ class TelegramRequest:
     chat_id: str
     text: str
     status: int
+    forced: bool = False  # answered by `TelegramServer.force`, not by the server's limits
 
 
 @dataclass
@@ -557,6 +611,8 @@ class TelegramServer:
     Replies are scripted per chat (`script`), otherwise 200. Like Telegram, it
     answers 429 when a chat gets messages closer than `chat_interval` or the bot
     more than `max_per_second` in a second, so a test sees whether the limits held.
+    `force(reply)` answers every request with `reply` until `force(None)` (an outage,
+    a burst of 429s).
     """
 
     def __init__(
@@ -572,6 +628,7 @@ class TelegramServer:
         self.chat_interval = chat_interval
         self._scripts: dict[str, list[ScriptedReply]] = {}
         self._scripted_chats: set[str] = set()
+        self.forced: ScriptedReply | None = None
         self._lock = threading.Lock()
         self.port = free_port()
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
@@ -601,8 +658,13 @@ class TelegramServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def force(self, reply: ScriptedReply | None) -> None:
+        self.forced = reply
+
     def _reply_for(self, chat_id: str, now: float) -> ScriptedReply:
         with self._lock:
+            if self.forced is not None:
+                return self.forced
             script = self._scripts.get(chat_id)
             if script:
                 self._scripted_chats.add(chat_id)
@@ -643,7 +705,12 @@ class TelegramServer:
                 reply = server._reply_for(chat_id, now) if method == "sendMessage" else ScriptedReply(404)
                 server._record(
                     TelegramRequest(
-                        now, token.removeprefix("bot"), chat_id, body.get("text", ""), reply.status
+                        now,
+                        token.removeprefix("bot"),
+                        chat_id,
+                        body.get("text", ""),
+                        reply.status,
+                        forced=reply is server.forced,
                     )
                 )
                 if reply.delay:

@@ -365,6 +365,13 @@ if TASK_PUBLISHING not in ("outbox", "on_commit", "off"):
 # django-celery-results ("django-db"), storing each state in one statement.
 CELERY_RESULT_BACKEND = "pro_platform.results:DatabaseBackend"
 CELERY_RESULT_EXTENDED = True
+# A task state that cannot be stored (the database unreachable) is tried again on a new
+# connection with backoff, about half a minute in all; past that the message goes back to
+# its queue (pro_platform/results.py), never acknowledged with the task not run.
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = env.int("CELERY_RESULT_BACKEND_MAX_RETRIES", default=12)
+CELERY_RESULT_BACKEND_BASE_SLEEP_BETWEEN_RETRIES_MS = 100
+CELERY_RESULT_BACKEND_MAX_SLEEP_BETWEEN_RETRIES_MS = 5000
 CELERY_RESULT_EXPIRES = timedelta(seconds=env.int("CELERY_RESULT_EXPIRES_SECONDS", default=7 * 24 * 3600))
 # django-celery-beat's DatabaseScheduler, held by one beat at a time (pro_platform/beat.py).
 CELERY_BEAT_SCHEDULER = "pro_platform.beat:SingleBeatScheduler"

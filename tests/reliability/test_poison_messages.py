@@ -4,44 +4,18 @@ Each must end in the dead-letter store with its reason, and the worker must keep
 consuming: an order placed afterwards is still confirmed.
 """
 
-import json
-import uuid
-
-import pika
 import pytest
 
 from messaging.dead_letters import dead_letters_collect
 from messaging.models import DeadLetter, DeadLetterSource
 from orders.models import Order
 from testing import servers
+from testing.poison import poison_messages, publish_raw
 from tests.reliability.conftest import await_deliveries, expected_emails, place_orders
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
-SEND = "notifications.tasks.send_notification"
-
-
-def task_message(task: str, body: bytes, content_type: str = "application/json") -> tuple[dict, bytes, str]:
-    return {"task": task, "id": str(uuid.uuid4()), "retries": 0}, body, content_type
-
-
-POISON = {
-    "not a task message": ({}, b"\x00\xff garbage", "application/octet-stream"),
-    "invalid JSON": task_message(SEND, b'[[], {"notification_id": '),
-    "unknown task": task_message("somewhere.tasks.unheard_of", json.dumps([[], {"x": 1}, {}]).encode()),
-    "pickle": task_message(SEND, b"\x80\x04K\x01.", "application/x-python-serialize"),
-    "wrong arguments": task_message(SEND, json.dumps([[], {"order": 1}, {}]).encode()),
-}
-
-
-def publish_raw(headers: dict, body: bytes, content_type: str) -> None:
-    with servers.amqp_channel() as channel:
-        channel.basic_publish(
-            "notifications",
-            "notifications",
-            body,
-            pika.BasicProperties(content_type=content_type, headers=headers, delivery_mode=2),
-        )
+POISON = poison_messages("poison")
 
 
 def test_poison_messages_are_dead_lettered_with_their_reason_and_the_worker_keeps_going(
@@ -54,7 +28,7 @@ def test_poison_messages_are_dead_lettered_with_their_reason_and_the_worker_keep
         web = servers.WebServer(workers=1)
         with servers.running(worker, web):
             for headers, body, content_type in POISON.values():
-                publish_raw(headers, body, content_type)
+                publish_raw("notifications", headers, body, content_type)
             assert servers.wait_until(lambda: servers.queue_depth("notifications") == 0, timeout=30)
 
             (reply,) = place_orders(web.url, shop, 1, clients=1)
