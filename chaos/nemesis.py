@@ -42,6 +42,18 @@ SLOW_DATABASE_SECONDS = (0.005, 0.05)
 RECOVERY_SECONDS = 10.0  # after a fault, before another on the same resource (room to restart)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How long faults last (times their kind's range) and how far apart they start."""
+
+    scale: float
+    gap: tuple[float, float]
+
+
+FULL_PACE = Pace(1.0, (5.0, 15.0))
+SMOKE_SECONDS, SMOKE_PACE = 30.0, Pace(0.2, (0.7, 1.2))  # the smoke: every kind in half a minute
+
+
 @dataclass
 class Fault:
     number: int
@@ -64,40 +76,67 @@ class Plan:
     seed: int
     seconds: float
     faults: list[Fault] = field(default_factory=list)
+    started: float = 0.0  # time.monotonic() when the workload started: the faults' times count from it
+
+    def during(self, moment: float, which: Callable[[Fault], bool], margin: float = 2.0) -> Fault | None:
+        """A fault `which` accepts, under way at `moment` (time.monotonic) give or take `margin`."""
+        for fault in self.faults:
+            if which(fault) and fault.started is not None and fault.healed is not None:
+                start, end = self.started + fault.started - margin, self.started + fault.healed + margin
+                if start <= moment <= end:
+                    return fault
+        return None
 
 
-def plan(*, seed: int, seconds: float, stack: Stack, scale: float = 1.0, gap: tuple[float, float]) -> Plan:
-    """Faults from `seed`: every kind once (in a random order), then random kinds, one every
-    `gap` seconds, each lasting its kind's range times `scale`, all over by 85 % of the run."""
+def plan(*, seed: int, seconds: float, processes: dict[str, str], pace: Pace = FULL_PACE) -> Plan:
+    """Faults from `seed` against `processes` (name: kind of process), one every `pace.gap`
+    seconds, each lasting its kind's range times `pace.scale`, all over by 85 % of the run.
+
+    First every kind of fault once, then each fault on processes against every kind of
+    process once (a web process, a worker, a relay and beat each SIGKILLed, ...), each
+    group in a random order; then random faults.
+    """
+    scale, gap = pace.scale, pace.gap
     rng = random.Random(seed)
     result = Plan(seed, seconds)
     busy_until: dict[str, float] = {}
-    to_cover = list(FAULT_KINDS)
+    process_kinds = sorted(set(processes.values()))
+    to_cover: list[tuple[str, str | None]] = [(kind, None) for kind in FAULT_KINDS]
     rng.shuffle(to_cover)
-    processes = sorted(stack.services)
-    kinds = sorted({service.kind for service in stack.services.values()})
+    on_processes = [
+        (kind, process_kind)
+        for kind, (target_of, _, _) in FAULT_KINDS.items()
+        if target_of in ("process", "process kind")
+        for process_kind in process_kinds
+    ]
+    rng.shuffle(on_processes)
+    to_cover += on_processes
+
+    def target_for(target_of: str, process_kind: str | None) -> str:
+        kind_of_process = process_kind or rng.choice(process_kinds)
+        if target_of == "process":
+            return rng.choice(sorted(name for name, k in processes.items() if k == kind_of_process))
+        if target_of == "process kind":
+            return f"kind:{kind_of_process}"
+        return rng.choice(QUEUES) if target_of == "queue" else target_of
+
+    def draw(kind: str, process_kind: str | None) -> tuple[str, float]:
+        target_of, shortest, longest = FAULT_KINDS[kind]
+        return target_for(target_of, process_kind), round(rng.uniform(shortest, longest) * scale, 1)
+
     at, last = rng.uniform(*gap), seconds * 0.85
     while at < last:
-        for _ in range(20):  # a kind whose resource is free now
-            kind = to_cover[0] if to_cover else rng.choice(sorted(FAULT_KINDS))
-            target_of, shortest, longest = FAULT_KINDS[kind]
-            duration = round(rng.uniform(shortest, longest) * scale, 1)
-            candidates = {
-                "process": processes,
-                "process kind": [f"kind:{k}" for k in kinds],
-                "queue": list(QUEUES),
-            }.get(target_of, [target_of])
-            target = rng.choice(candidates)
-            free = busy_until.get(target, 0.0) <= at and at + duration <= last
-            if free or not duration:
+        # The first fault still to cover whose resource is free now, else a random one.
+        candidates = [*to_cover, *((rng.choice(sorted(FAULT_KINDS)), None) for _ in range(5))]
+        for kind, process_kind in candidates:
+            target, duration = draw(kind, process_kind)
+            if not duration or (busy_until.get(target, 0.0) <= at and at + duration <= last):
                 break
-            if to_cover:
-                to_cover.append(to_cover.pop(0))  # try the next uncovered kind
         else:
             at += rng.uniform(*gap)
             continue
-        if to_cover and kind == to_cover[0]:
-            to_cover.pop(0)
+        if (kind, process_kind) in to_cover:
+            to_cover.remove((kind, process_kind))
         low, high = SLOW_BROKER_SECONDS if kind == "broker-slow" else SLOW_DATABASE_SECONDS
         parameter = round(rng.uniform(low, high), 3) if kind.endswith("-slow") else 0.0
         if duration:
@@ -118,7 +157,7 @@ class Nemesis:
 
     def run(self, started: float, stop: threading.Event) -> None:
         """Start each fault at its time (from `started`, monotonic); return when all are healed."""
-        self._started = started
+        self._started = self.plan.started = started
         for fault in self.plan.faults:
             if stop.wait(max(0.0, started + fault.at - time.monotonic())):
                 break

@@ -2,7 +2,7 @@
 
 import json
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -11,34 +11,35 @@ from chaos.nemesis import FAULT_KINDS, Plan
 from chaos.stack import RELAYS, WEB_PROCESSES, WORKERS
 
 
-def write(
-    out: Path,
-    *,
-    seed: int,
-    seconds: float,
-    smoke: bool,
-    plan: Plan,
-    result: Audit,
-    phases: dict[str, float],
-    logs: dict[str, str],
-    when: datetime,
-) -> None:
+@dataclass(frozen=True)
+class Run:
+    """One chaos run, as reported."""
+
+    seed: int
+    seconds: float
+    smoke: bool
+    plan: Plan
+    result: Audit
+    phases: dict[str, float]
+    when: datetime
+
+
+def write(out: Path, run: Run, logs: dict[str, str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "REPORT.md").write_text(
-        _markdown(seed=seed, seconds=seconds, smoke=smoke, plan=plan, result=result, phases=phases, when=when)
-    )
+    (out / "REPORT.md").write_text(_markdown(run))
+    result = run.result
     (out / "results.json").write_text(
         json.dumps(
             {
-                "seed": seed,
-                "seconds": seconds,
-                "smoke": smoke,
+                "seed": run.seed,
+                "seconds": run.seconds,
+                "smoke": run.smoke,
                 "holds": result.holds,
-                "faults": [asdict(fault) for fault in plan.faults],
+                "faults": [asdict(fault) for fault in run.plan.faults],
                 "counts": result.counts,
                 "invariants": [asdict(invariant) for invariant in result.invariants],
                 "window_duplicates": result.window_duplicates,
-                "phases": phases,
+                "phases": run.phases,
             },
             indent=2,
         )
@@ -50,22 +51,14 @@ def write(
         (logs_dir / f"{name}.log").write_text(text)
 
 
-def _markdown(
-    *,
-    seed: int,
-    seconds: float,
-    smoke: bool,
-    plan: Plan,
-    result: Audit,
-    phases: dict[str, float],
-    when: datetime,
-) -> str:
+def _markdown(run: Run) -> str:
+    seed, seconds, plan, result = run.seed, run.seconds, run.plan, run.result
     kinds = Counter(fault.kind for fault in plan.faults)
     workers = ", ".join(f"{queue}" for queue, _ in WORKERS)
     lines = [
-        "# Chaos run" + (" (smoke)" if smoke else ""),
+        "# Chaos run" + (" (smoke)" if run.smoke else ""),
         "",
-        f"Seed **{seed}**, {seconds:.0f} s of workload, {when:%Y-%m-%d %H:%M} UTC. "
+        f"Seed **{seed}**, {seconds:.0f} s of workload, {run.when:%Y-%m-%d %H:%M} UTC. "
         f"Reproduce: `CHAOS_SECONDS={seconds:.0f} CHAOS_SEED={seed} make chaos` (the same faults at the "
         "same moments and the same client choices; the processes' own timing differs from run to run).",
         "",
@@ -101,7 +94,7 @@ def _markdown(
         "| --- | --- |",
         *(f"| {name.replace('_', ' ')} | {count} |" for name, count in sorted(result.counts.items())),
         "",
-        "Phases: " + ", ".join(f"{name} {value:.0f} s" for name, value in phases.items()) + ".",
+        "Phases: " + ", ".join(f"{name} {value:.0f} s" for name, value in run.phases.items()) + ".",
         "",
         f"## Faults: {len(plan.faults)}, {len(kinds)} of {len(FAULT_KINDS)} kinds",
         "",

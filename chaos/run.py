@@ -36,7 +36,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask  # noqa: E4
 from accounts.models import User  # noqa: E402
 from chaos import nemesis  # noqa: E402
 from chaos.audit import audit, queue_depths  # noqa: E402
-from chaos.report import write  # noqa: E402
+from chaos.report import Run, write  # noqa: E402
 from chaos.stack import Stack  # noqa: E402
 from chaos.workload import Customer, Provider, Staff, World  # noqa: E402
 from messaging.models import OutboxMessage  # noqa: E402
@@ -50,7 +50,7 @@ from testing.fresh import fresh_database, fresh_vhost  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = 12
 CUSTOMER_THREADS = 4
-SCARCE_STOCK = 40  # four products run out now and then: orders are refused, cancels refill
+SCARCE_PRODUCTS, SCARCE_STOCK = 2, 40  # they run out now and then: orders refused, cancels refill
 EXPIRY_CHECK_SECONDS = 10  # expire-unpaid-orders, every 5 minutes in production
 
 
@@ -65,7 +65,7 @@ def populate(urls: list[str]) -> tuple[World, dict[int, int]]:
             name=f"Chaos product {n}",
             sku=f"CHAOS-{n}",
             price=f"{5 + n}.50",
-            stock=SCARCE_STOCK if n < 4 else 100_000,
+            stock=SCARCE_STOCK if n < SCARCE_PRODUCTS else 100_000,
         )
         for n in range(12)
     )
@@ -125,24 +125,27 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("CHAOS_SECONDS", 180)))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", 0)) or None)
-    parser.add_argument("--smoke", action="store_true", help="40 s, every fault kind once, short faults")
+    parser.add_argument("--smoke", action="store_true", help="30 s, every kind of fault, short ones")
     parser.add_argument("--drain-seconds", type=float, help="longest wait to drain (300 s, smoke 90 s)")
     parser.add_argument("--out", type=Path, default=ROOT / "chaos")
     args = parser.parse_args()
     seed = args.seed or random.SystemRandom().randrange(1, 10**6)
-    seconds = 40.0 if args.smoke else args.seconds
+    seconds = nemesis.SMOKE_SECONDS if args.smoke else args.seconds
     drain_seconds = args.drain_seconds or (90.0 if args.smoke else 300.0)
-    scale, gap = (0.25, (1.0, 2.0)) if args.smoke else (1.0, (5.0, 20.0))
     rng = random.Random(seed)
     print(f"chaos run: seed {seed}, {seconds:.0f} s of workload", flush=True)
 
+    began = time.monotonic()
+    phases: dict[str, float] = {}
     fresh_database()
     fresh_vhost()
     stack = Stack.build()
-    fault_plan = nemesis.plan(seed=seed, seconds=seconds, stack=stack, scale=scale, gap=gap)
+    processes = {name: service.kind for name, service in stack.services.items()}
+    pace = nemesis.SMOKE_PACE if args.smoke else nemesis.FULL_PACE
+    fault_plan = nemesis.plan(seed=seed, seconds=seconds, processes=processes, pace=pace)
     world, initial_stock = populate(stack.web_urls)
     stack.start()
-    phases: dict[str, float] = {}
+    phases["set-up"] = time.monotonic() - began
     try:
         stop_workload, stop_provider = threading.Event(), threading.Event()
         provider = Provider(world, random.Random(rng.random()))
@@ -177,7 +180,9 @@ def main() -> int:
         phases["drain"] = time.monotonic() - drain_started
         left = {what: n for what, n in settled().items() if n}
     finally:
+        stopping = time.monotonic()
         stack.stop()
+        phases["stop"] = time.monotonic() - stopping
     result = audit(
         record=world.record,
         plan=fault_plan,
@@ -189,18 +194,8 @@ def main() -> int:
     result.check(
         "the system drained", f"in {phases['drain']:.0f} s", [f"{what}: {n}" for what, n in left.items()]
     )
-    logs = dict(stack.logs())
-    write(
-        args.out,
-        seed=seed,
-        seconds=seconds,
-        smoke=args.smoke,
-        plan=fault_plan,
-        result=result,
-        phases=phases,
-        logs=logs,
-        when=timezone.now(),
-    )
+    run = Run(seed, seconds, args.smoke, fault_plan, result, phases, timezone.now())
+    write(args.out, run, dict(stack.logs()))
     print(
         f"wrote {args.out / 'REPORT.md'}: {'every invariant holds' if result.holds else 'INVARIANTS BROKEN'}"
     )

@@ -21,8 +21,9 @@ os.environ.setdefault("DJANGO_ADMINS", "ops@chaos.example")
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "123:chaos")
 os.environ.setdefault("TELEGRAM_MANAGERS_CHAT_ID", "-100")
 # The local Bot API server enforces the same limits (testing/servers.TelegramServer); one
-# message a second to the managers' chat would hold every order's alert back for minutes.
-os.environ.setdefault("TELEGRAM_CHAT_INTERVAL_SECONDS", "0.05")
+# message a second to the managers' chat (every order, every flagged payment) would hold the
+# alerts back for minutes. Five a second is ahead of the workload.
+os.environ.setdefault("TELEGRAM_CHAT_INTERVAL_SECONDS", "0.2")
 # Orders left unpaid expire within the run, racing the provider's late callbacks.
 os.environ.setdefault("ORDER_PAYMENT_TIMEOUT_MINUTES", "1")
 

@@ -130,8 +130,11 @@ class Stack:
                 service.process.wait_healthy(90)
 
     def stop(self) -> None:
+        """Every process asked to stop at once (SIGTERM: workers finish their task), then waited for."""
         for service in self.services.values():
             service.resume()
+            if service.process.alive() and service.process.process is not None:
+                service.process.process.send_signal(signal.SIGTERM)  # the main process, as stop() does
         for service in reversed(self.services.values()):
             service.process.stop()
         self.smtp.down()

@@ -97,15 +97,17 @@ class CommitListener:
                 cursor.execute(f"LISTEN {CHANNEL}")
             self._listening_on = connection.connection
 
-    def wait(self, timeout: float) -> bool:
-        """Until a commit wrote outbox rows (True) or `timeout` seconds passed (False)."""
+    def wait(self, timeout: float, *, interrupt: int | None = None) -> bool:
+        """Until a commit wrote outbox rows (True), `timeout` seconds passed or the file
+        descriptor `interrupt` became readable (False)."""
+        also = [] if interrupt is None else [interrupt]
         raw = connection.connection
         if raw is None or raw is not self._listening_on:
-            time.sleep(timeout)
+            select.select(also, [], [], timeout)
             return False
         if not raw.notifies:
-            readable, _, _ = select.select([raw], [], [], timeout)
-            if readable:
+            readable, _, _ = select.select([raw, *also], [], [], timeout)
+            if raw in readable:
                 with connection.wrap_database_errors:  # a broken connection raises here
                     raw.poll()
         woken = bool(raw.notifies)

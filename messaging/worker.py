@@ -16,7 +16,7 @@ from typing import Any
 from celery import Task, bootsteps
 from celery.exceptions import Retry
 from celery.worker.consumer import Consumer
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from kombu.message import Message
 
 from messaging.outbox import enqueue
@@ -60,6 +60,8 @@ class OutboxTask(Task):
             return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
         delay = float(self.default_retry_delay if countdown is None else countdown)
+        if connection.errors_occurred:  # a connection the task lost is no use to the retry
+            connection.close_if_unusable_or_obsolete()
         try:
             enqueue(
                 self.name,
@@ -69,7 +71,7 @@ class OutboxTask(Task):
                 countdown=delay,
                 retries=retries,
             )
-        except DatabaseError as db_error:
+        except (DatabaseError, InterfaceError) as db_error:  # InterfaceError is no DatabaseError
             logger.warning(
                 "retry of %s[%s] not in the outbox (%s): via the broker", self.name, request.id, db_error
             )

@@ -52,6 +52,7 @@ class ReceivedMail:
     sender: str
     recipients: list[str]
     message: Message
+    at: float = field(default_factory=time.monotonic)  # when it was accepted
 
 
 @dataclass
@@ -93,6 +94,13 @@ class SmtpSink:
     def message_ids(self) -> Counter[str]:
         """How many times each Message-ID was accepted."""
         return Counter(str(mail.message["Message-ID"]).strip() for mail in list(self.accepted))
+
+    def first_accepted(self) -> dict[str, float]:
+        """When each Message-ID was first accepted (time.monotonic)."""
+        first: dict[str, float] = {}
+        for mail in list(self.accepted):
+            first.setdefault(str(mail.message["Message-ID"]).strip(), mail.at)
+        return first
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[ReceivedMail]:
         mails: list[ReceivedMail] = []

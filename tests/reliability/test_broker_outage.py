@@ -83,7 +83,7 @@ def test_orders_placed_while_rabbitmq_is_unreachable_are_all_confirmed_once(shop
 
 def test_control_without_the_outbox_an_outage_loses_confirmations(shop, report):
     orders = 40
-    replies, deliveries, _, _ = run_outage(shop, orders=orders, outage=6, outbox=False, wait=15)
+    replies, deliveries, _, _ = run_outage(shop, orders=orders, outage=6, outbox=False, wait=8)
 
     statuses = [reply.status for reply in replies]
     committed = Order.objects.filter(customer=shop.customer).count()

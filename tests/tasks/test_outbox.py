@@ -1,6 +1,7 @@
 """The transactional outbox: requests only write rows; relays, woken by the commit, publish them."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,8 +29,7 @@ SEND = "notifications.tasks.send_notification"
 
 
 def test_a_relay_publishes_a_committed_enqueue_at_once_woken_by_the_commit():
-    relay = servers.RelayProcess()
-    relay.argv[relay.argv.index("--interval") + 1] = "60"  # no polling: only the commit can wake it
+    relay = servers.RelayProcess(interval=60)  # no polling: only the commit can wake it
     with servers.running(relay):
         time.sleep(0.5)  # past its first pass: now it waits
         task_id = enqueue(SEND, kwargs={"notification_id": 1}, priority=3)
@@ -38,6 +38,18 @@ def test_a_relay_publishes_a_committed_enqueue_at_once_woken_by_the_commit():
     (wire,) = servers.drain("notifications")
     assert (wire.task, wire.priority, wire.headers["id"]) == (SEND, 3, task_id)
     assert message.get().attempts == 1
+
+
+def test_sigterm_stops_a_relay_at_once_in_the_middle_of_a_wait():
+    relay = servers.RelayProcess(interval=60).start()
+    time.sleep(0.5)  # past its first pass: now it waits for a commit, for up to a minute
+    assert relay.process is not None
+    relay.process.send_signal(signal.SIGTERM)
+    try:
+        returncode = relay.process.wait(timeout=10)
+    finally:
+        relay.kill()
+    assert returncode == 0
 
 
 def test_a_rolled_back_enqueue_leaves_no_row_and_no_message():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from celery import Task
 from celery.exceptions import Retry
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from messaging.models import OutboxMessage
@@ -124,3 +124,31 @@ def test_every_task_is_an_outbox_task_that_retries_a_lost_database_connection():
         task = app.tasks[name]
         assert isinstance(task, OutboxTask), name
         assert {OperationalError, InterfaceError} <= set(task.autoretry_for), name
+
+
+def test_a_retry_after_the_database_connection_died_goes_to_the_outbox_on_a_new_one():
+    """Found by the chaos run: a worker's connection terminated before a task's first query.
+    The retry was written on the dead connection ("connection already closed", an
+    InterfaceError, which is no DatabaseError): the task failed for good and was dead-lettered."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    (terminated,) = servers.run_concurrently([lambda: _terminate(pid)])
+    assert terminated is True
+    with pytest.raises(OperationalError) as lost:  # the task's first query
+        OutboxMessage.objects.count()
+
+    with (
+        running_in_a_worker(send_notification, kwargs={"notification_id": 5}),
+        pytest.raises(Retry),
+    ):
+        send_notification.retry(countdown=3, exc=lost.value)
+
+    message = OutboxMessage.objects.get()
+    assert (message.task_id, message.retries, message.kwargs) == ("task-1", 1, {"notification_id": 5})
+
+
+def _terminate(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return bool(cursor.fetchone()[0])

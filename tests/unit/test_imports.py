@@ -9,6 +9,7 @@ from testing.servers import ROOT
 PACKAGES = (
     "accounts",
     "bench",
+    "chaos",
     "messaging",
     "notifications",
     "orders",

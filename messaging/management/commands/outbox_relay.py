@@ -1,4 +1,6 @@
 import logging
+import os
+import select
 import signal
 import time
 from datetime import timedelta
@@ -15,6 +17,24 @@ from operations.heartbeats import RELAY, heartbeat_record
 PRUNE_EVERY_SECONDS = 600
 
 logger = logging.getLogger(__name__)
+
+
+class StopRequest:
+    """SIGTERM or SIGINT: `requested` is set and a wait in progress ends at once (the
+    handler writes to a pipe the waits also watch), not at the end of its timeout."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.fileno, self._write = os.pipe()
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+        os.write(self._write, b"\0")
+
+    def wait(self, seconds: float) -> None:
+        select.select([self.fileno], [], [], seconds)
 
 
 class Command(BaseCommand):
@@ -52,19 +72,12 @@ class Command(BaseCommand):
         publish_only: bool,
         **options: Any,
     ) -> None:
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop = StopRequest()
         listener = CommitListener()
         backoff = interval
         self._last_collect = self._last_prune = -float("inf")
         self.stdout.write("outbox relay started")
-        while not stopping:
+        while not stop.requested:
             heartbeat_record(RELAY)  # for `manage.py probe relay`, also while it backs off
             dead = 0
             try:
@@ -81,7 +94,7 @@ class Command(BaseCommand):
                 if once:
                     raise SystemExit(1) from exc
                 connection.close()  # never reuse a broken database connection
-                time.sleep(backoff)
+                stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
                 continue
             backoff = interval
@@ -92,7 +105,7 @@ class Command(BaseCommand):
             if once and published < batch_size:
                 return
             if published < batch_size:
-                self._wait_for_commit(listener, interval)
+                self._wait_for_commit(listener, interval, stop)
 
     def _housekeeping(self, batch_size: int, interval: float) -> int:
         """Collect dead letters every `interval` (not on every commit), prune now and then;
@@ -106,9 +119,9 @@ class Command(BaseCommand):
             self._last_prune = time.monotonic()
         return dead
 
-    def _wait_for_commit(self, listener: CommitListener, timeout: float) -> None:
+    def _wait_for_commit(self, listener: CommitListener, timeout: float, stop: "StopRequest") -> None:
         try:
-            listener.wait(timeout)
+            listener.wait(timeout, interrupt=stop.fileno)
         except DatabaseError as exc:
             self.stderr.write(f"database unavailable ({type(exc).__name__}: {exc}); reconnecting")
             connection.close()
