@@ -30,12 +30,6 @@ class Service:
     name: str
     kind: str  # web, worker, relay, beat
     process: servers.ChildProcess
-    paused: bool = False
-
-    @property
-    def application_name(self) -> str:
-        """Its PostgreSQL connections' application_name (PGAPPNAME), for targeted backend kills."""
-        return f"chaos-{self.name}"
 
     def signal(self, signum: int) -> None:
         """Send `signum` to the process and every process it started."""
@@ -45,11 +39,9 @@ class Service:
 
     def pause(self) -> None:
         self.signal(signal.SIGSTOP)
-        self.paused = True
 
     def resume(self) -> None:
         self.signal(signal.SIGCONT)
-        self.paused = False
 
 
 def _worker(queue: str, name: str, env: dict[str, str]) -> servers.WorkerProcess:
@@ -106,16 +98,13 @@ class Stack:
             "CHAOS_CELERY_BROKER_URL": _via(settings.CELERY_BROKER_URL, self.broker.port),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp.port}",
             "TELEGRAM_API_BASE_URL": self.telegram.base_url,
-            "PGAPPNAME": f"chaos-{name}",
+            "PGAPPNAME": f"chaos-{name}",  # its connections, for the nemesis to terminate by kind
         }
         self.services[name] = Service(name, kind, make(env))
 
-    def of_kind(self, kind: str) -> list[Service]:
-        return [service for service in self.services.values() if service.kind == kind]
-
     @property
     def web_urls(self) -> list[str]:
-        return [service.process.url for service in self.of_kind("web")]  # type: ignore[attr-defined]
+        return [s.process.url for s in self.services.values() if isinstance(s.process, servers.WebServer)]
 
     def start(self) -> None:
         self.database.start()

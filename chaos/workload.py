@@ -75,9 +75,6 @@ class Record:
         with self.lock:
             getattr(self, name).append(item)
 
-    def answered(self, name: str) -> int:
-        return len(getattr(self, name))
-
 
 class Api:
     """JSON calls against the web processes, retried on another process while it makes sense."""
@@ -200,10 +197,6 @@ class Provider:
             self._sequence += 1
             heapq.heappush(self._due, (due, self._sequence, event["event_id"], record.order_id, body))
             self._lock.notify()
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._due)
 
     def run(self, stop: threading.Event) -> None:
         """Send callbacks as they fall due, until `stop` and nothing is left to send."""

@@ -168,7 +168,8 @@ PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS",
 
 # --- Notifications ------------------------------------------------------------------
 # Transient failures are retried NOTIFICATION_MAX_RETRIES times, after a random delay
-# of up to BACKOFF * 2**attempt seconds (full jitter), capped at BACKOFF_MAX.
+# between half of and BACKOFF * 2**(attempt - 1) seconds (equal jitter), capped at BACKOFF_MAX:
+# the retries span at least 31 s with the defaults (services/notifications/delivery.py).
 NOTIFICATION_MAX_RETRIES = env.int("NOTIFICATION_MAX_RETRIES", default=5)
 NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=2)
 NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=600)

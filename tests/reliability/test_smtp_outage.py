@@ -91,3 +91,37 @@ def test_emails_undeliverable_past_the_retry_horizon_fail_and_are_alerted(shop, 
         emails="2 of 2 failed after 6 attempts each, recorded on the rows",
         alerts="2 to the managers' Telegram chat (sent), 2 e-mails to DJANGO_ADMINS (failed, not re-alerted)",
     )
+
+
+def test_an_outage_shorter_than_the_retry_horizon_loses_no_email(shop, empty_queues, report):
+    """Found by the chaos run: with retries after a delay anywhere below the exponential step,
+    all five could fall within a 15 s SMTP outage, and e-mails failed for good. Here the
+    backoff factor is 1 s, so the five retries span at least 1 + 1 + 2 + 4 + 8 = 16 s."""
+    orders, outage = 10, 10.0
+    smtp_port = servers.free_port()  # nothing listens here yet
+    worker = servers.WorkerProcess(
+        "notifications",
+        concurrency=2,
+        extra_env={"NOTIFICATION_RETRY_BACKOFF_SECONDS": "1", "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"},
+    )
+    with servers.running(worker):
+        placed = [
+            order_create(customer=shop.customer, items=[OrderLine(p.pk, 1) for p in shop.products])
+            for _ in range(orders)
+        ]
+        notifications = Notification.objects.filter(order__in=placed)
+        servers.wait_until(lambda: False, outage)
+        failed_during_outage = notifications.filter(status=NotificationStatus.FAILED).count()
+        with servers.smtp_server(port=smtp_port) as (mailbox, _):
+            deliveries = await_deliveries(mailbox, expected_emails([o.pk for o in placed]), timeout=30)
+
+    assert failed_during_outage == 0
+    assert deliveries.missing == set()
+    assert deliveries.duplicated == {}
+    assert set(notifications.values_list("status", flat=True)) == {NotificationStatus.SENT}
+    attempts = sorted(notifications.values_list("attempts", flat=True))
+    report(
+        "scenario 4c, SMTP down 10 s, shorter than the retry horizon",
+        emails=f"{len(deliveries.expected)} of {2 * orders} sent once, none failed, after {attempts[0]} to "
+        f"{attempts[-1]} attempts",
+    )

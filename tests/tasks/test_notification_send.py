@@ -57,6 +57,20 @@ def test_a_transient_failure_is_recorded_and_raised(settings, confirmation):
     assert confirmation.last_error.startswith("ConnectionRefusedError")
 
 
+def test_the_retries_span_at_least_half_a_minute_with_the_defaults(settings, confirmation):
+    """A provider outage shorter than that loses nothing (the chaos run saw five full-jitter
+    retries all fall within a 15 s SMTP outage)."""
+    settings.NOTIFICATION_MAX_RETRIES = 5
+    settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 2
+    settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = 600
+    shortest = []
+    for attempts in range(1, 6):
+        Notification.objects.filter(pk=confirmation.pk).update(attempts=attempts)
+        delays = [notification_retry_delay(notification_id=confirmation.pk) for _ in range(200)]
+        shortest.append(min(d for d in delays if d is not None))
+    assert sum(shortest) >= 31.0
+
+
 def test_retry_delay_backs_off_honours_retry_after_and_gives_up(settings, confirmation):
     settings.NOTIFICATION_MAX_RETRIES = 5
     settings.NOTIFICATION_RETRY_BACKOFF_SECONDS = 2
@@ -67,7 +81,8 @@ def test_retry_delay_backs_off_honours_retry_after_and_gives_up(settings, confir
         Notification.objects.filter(pk=confirmation.pk).update(attempts=attempts, last_error="SMTP 421 busy")
         delay = notification_retry_delay(notification_id=confirmation.pk)
         assert delay is not None
-        assert 1.0 <= delay <= 2 * 2 ** (attempts - 1)  # full jitter under the exponential ceiling
+        step = 2 * 2 ** (attempts - 1)
+        assert max(1.0, step / 2) <= delay <= step  # equal jitter: at least half the exponential step
         confirmation.refresh_from_db()
         assert confirmation.next_retry_at is not None
         honoured = notification_retry_delay(notification_id=confirmation.pk, retry_after=30.0)
