@@ -115,8 +115,6 @@ class Stack:
             service.process.launch()
         for service in self.services.values():
             service.process.wait_ready(90)
-            if isinstance(service.process, servers.WebServer):
-                service.process.wait_healthy(90)
 
     def stop(self) -> None:
         """Every process asked to stop at once (SIGTERM: workers finish their task), then waited for."""

@@ -283,6 +283,7 @@ class ChildProcess:
         threading.Thread(target=self._pump, args=(self.process,), daemon=True).start()
 
     def wait_ready(self, timeout: float) -> None:
+        """Until it serves (`launch` started it)."""
         if not self._ready.wait(timeout):
             self.stop()
             raise RuntimeError(f"{self.argv[:4]} did not become ready:\n" + "".join(self.output[-50:]))
@@ -366,13 +367,15 @@ class WorkerProcess(ChildProcess):
             extra_env=extra_env,
         )
 
-    def start(self, timeout: float = 60.0) -> Self:
+    def launch(self) -> None:
         if self.relay is not None:
             self.relay.launch()  # both start at once
-        super().start(timeout)
+        super().launch()
+
+    def wait_ready(self, timeout: float) -> None:
+        super().wait_ready(timeout)
         if self.relay is not None:
             self.relay.wait_ready(timeout)
-        return self
 
     def stop(self, timeout: float = 30.0) -> None:
         super().stop(timeout)
@@ -462,12 +465,8 @@ class WebServer(ChildProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> Self:
-        super().start(timeout)
-        self.wait_healthy(timeout)
-        return self
-
-    def wait_healthy(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float) -> None:
+        super().wait_ready(timeout)
         if not wait_until(self._healthy, timeout):
             self.stop()
             raise RuntimeError("web server not healthy:\n" + self.log()[-3000:])
@@ -480,11 +479,14 @@ class WebServer(ChildProcess):
 
 
 @contextmanager
-def running(*processes: ChildProcess) -> Iterator[None]:
-    """Start the processes in order; stop them all at the end, whatever happened."""
+def running(*processes: ChildProcess, timeout: float = 60.0) -> Iterator[None]:
+    """Start the processes all at once and wait until each serves; stop them all at the end,
+    whatever happened."""
     try:
         for process in processes:
-            process.start()
+            process.launch()
+        for process in processes:
+            process.wait_ready(timeout)
         yield
     finally:
         for process in reversed(processes):
