@@ -1,4 +1,4 @@
-"""Scenario 7 (found by the chaos run, seed 1): tasks that start while the database is unreachable.
+"""Scenario 8 (found by the chaos run, seed 1): tasks that start while the database is unreachable.
 
 Celery stores a task's STARTED state before it runs the task. With the database
 unreachable that store failed outside the task's body, and Celery acknowledged the
@@ -52,7 +52,7 @@ def test_tasks_starting_while_the_database_is_unreachable_run_once_it_is_back(
     requeued = log.count("Retrying 0 more times")  # its retries spent, the message went back
     assert requeued >= 1, "the outage outlasted no task's retries: the scenario proved less than it says"
     report(
-        "scenario 7, the database unreachable as tasks start",
+        "scenario 8, the database unreachable as tasks start",
         outage=f"the worker's database cut for about {OUTAGE_SECONDS + 1:.0f} s as 2 tasks arrive",
         emails=f"{len(deliveries.expected)} sent once, after the database came back",
         requeued=f"{requeued} time(s) a message went back to its queue (3 quick retries each, for the test)",
