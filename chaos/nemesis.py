@@ -8,7 +8,6 @@ workload ends.
 """
 
 import random
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -198,8 +197,7 @@ class Nemesis:
             return lambda: None
         if kind == "sigkill":
             service = stack.services[fault.target]
-            service.signal(signal.SIGKILL)
-            service.process.kill()  # reaps it
+            service.process.kill()  # SIGKILL to its process group, then reaped
             return lambda: stack.restart(service)
         if kind == "sigstop":
             service = stack.services[fault.target]

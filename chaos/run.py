@@ -93,7 +93,6 @@ class StockWatch:
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(1.0):
             self.lowest = min(self.lowest, *Product.objects.values_list("stock", flat=True))
-        connection.close()
 
 
 def settled() -> dict[str, int]:

@@ -111,10 +111,7 @@ class Stack:
         self.broker.start()
         self.smtp.up()
         self.telegram.start()
-        for service in self.services.values():
-            service.process.launch()
-        for service in self.services.values():
-            service.process.wait_ready(90)
+        servers.start_all(*(service.process for service in self.services.values()), timeout=90)
 
     def stop(self) -> None:
         """Every process asked to stop at once (SIGTERM: workers finish their task), then waited for."""

@@ -478,15 +478,19 @@ class WebServer(ChildProcess):
             return False
 
 
+def start_all(*processes: ChildProcess, timeout: float = 60.0) -> None:
+    """Launch every process at once, then wait until each serves."""
+    for process in processes:
+        process.launch()
+    for process in processes:
+        process.wait_ready(timeout)
+
+
 @contextmanager
 def running(*processes: ChildProcess, timeout: float = 60.0) -> Iterator[None]:
-    """Start the processes all at once and wait until each serves; stop them all at the end,
-    whatever happened."""
+    """Start the processes (`start_all`); stop them all at the end, whatever happened."""
     try:
-        for process in processes:
-            process.launch()
-        for process in processes:
-            process.wait_ready(timeout)
+        start_all(*processes, timeout=timeout)
         yield
     finally:
         for process in reversed(processes):
