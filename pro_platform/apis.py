@@ -1,8 +1,13 @@
 """Endpoints about the platform's machinery rather than a business domain."""
 
+import threading
+from typing import Any
 from uuid import UUID
 
+from django.conf import settings
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -102,3 +107,34 @@ class RequestTraceApi(APIView):
         """
         tasks = request_trace_get(request_id=request_id)
         return Response(RequestTraceOutputSerializer({"request_id": request_id, "tasks": tasks}).data)
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI schema, generated once per process and language, one generation at a time.
+
+    drf-spectacular's generator keeps state in module globals and is not thread-safe: gunicorn's
+    threads generating it together answered 500 now and then (tfranzel/drf-spectacular#1123,
+    #1368). Every client gets the same schema (SERVE_PUBLIC), which changes only with the code,
+    so a process keeps what it generated: one per language Django knows (`?lang=`; any other
+    gets the default), so no query can make it keep more. The API is versioned by its path
+    (/api/v1/): `?version=` is not read.
+    """
+
+    _generating = threading.Lock()
+    _generated: dict[str, Any] = {}
+
+    def _get_schema_response(self, request: Request) -> Response:
+        try:
+            language = translation.get_supported_language_variant(translation.get_language())
+        except LookupError:
+            language = settings.LANGUAGE_CODE
+        with self._generating, translation.override(language):
+            if language not in self._generated:
+                self._generated[language] = super()._get_schema_response(request).data
+        filename = self._get_filename(request, version=None)
+        return Response(
+            self._generated[language], headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )
+
+    def _get_version_parameter(self, request: Request) -> None:
+        return None

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from operations.dashboard import task_dashboard
 from operations.health import ReadinessView, live
 from operations.metrics import metrics
 from operations.tracing import REQUEST_ID_PATTERN
 
-from .apis import RequestTraceApi, TaskStatusApi
+from .apis import RequestTraceApi, SchemaApi, TaskStatusApi
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
@@ -27,7 +27,7 @@ urlpatterns = [
     path("health/ready", ReadinessView.as_view(), name="health-ready"),
     path("metrics", metrics, name="metrics"),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaApi.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
