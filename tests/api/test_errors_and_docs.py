@@ -8,6 +8,7 @@ from django.db import OperationalError
 from rest_framework.throttling import ScopedRateThrottle
 
 from orders.models import Order
+from pro_platform.apis import SchemaApi
 from pro_platform.exceptions import ServiceUnavailable
 from testing.servers import ROOT
 
@@ -294,6 +295,19 @@ def test_docs_pages_are_served_from_the_sidecar(client):
     redoc = client.get("/api/redoc/")
     assert redoc.status_code == 200
     assert b"drf_spectacular_sidecar/redoc" in redoc.content
+
+
+def test_each_language_gets_its_own_schema_and_any_other_the_default(client, settings):
+    def schema(**query: str) -> dict:
+        return client.get("/api/schema/", query, HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    default, ukrainian = schema(), schema(lang="uk")
+    assert ukrainian != default  # Django's own texts, translated
+    assert set(ukrainian["paths"]) == set(default["paths"])
+    assert schema(lang="en") == default == schema(lang="x" * 99) == schema(version="2.0-evil")
+    assert default["info"]["version"] == "1.0.0"
+    # A process keeps one schema per language Django knows: no query makes it keep more.
+    assert set(SchemaApi._generated) <= {code for code, _ in settings.LANGUAGES} | {settings.LANGUAGE_CODE}
 
 
 def test_answers_link_to_what_a_client_can_do_next(schema):

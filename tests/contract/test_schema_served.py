@@ -28,19 +28,3 @@ def test_clients_asking_for_the_schema_at_once_each_get_it_whole():
     schemas = [answer.json() for answer in answers]
     assert all(schema == schemas[0] for schema in schemas)
     assert "/api/v1/orders/" in schemas[0]["paths"]
-
-
-def test_each_language_gets_its_own_schema_and_any_other_the_default():
-    web = servers.WebServer(workers=1, threads=2)
-    json = {"Accept": "application/vnd.oai.openapi+json"}
-    with servers.running(web), httpx.Client(base_url=web.url, headers=json, timeout=60) as client:
-        default = client.get("/api/schema/").json()
-        ukrainian, english, unknown = (
-            client.get(f"/api/schema/?lang={lang}").json() for lang in ("uk", "en", "x" * 99)
-        )
-        versioned = client.get("/api/schema/?version=2.0-evil").json()
-
-    assert ukrainian != default
-    assert set(ukrainian["paths"]) == set(default["paths"])
-    assert english == default == unknown == versioned
-    assert default["info"]["version"] == "1.0.0"
