@@ -4,6 +4,7 @@ line the whole test run logged (this process and every process a test started)."
 import logging
 import logging.config
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,33 @@ def test_the_tests_passwords_are_found():
     assert {"correct-horse-battery", "a-long-enough-pass"} <= passwords_used_by_the_tests()
 
 
+@pytest.fixture
+def the_runs_logging_afterwards() -> Iterator[None]:
+    """A test may configure logging its own way: afterwards the run's comes back.
+
+    Asked for before capsys, it is torn down after capsys, when stderr is the run's again:
+    handlers left on capsys's stream failed on every later line ("I/O operation on closed
+    file"). The root's other handlers (conftest's collector of every line, which the audit
+    below reads) come back too.
+    """
+    root = logging.getLogger()
+    others = [handler for handler in root.handlers if type(handler) is not logging.StreamHandler]
+    yield
+    logging.config.dictConfig(settings.LOGGING)
+    for handler in others:
+        root.addHandler(handler)
+
+
 @pytest.mark.parametrize("log_format", ["json", "console"])
-def test_secrets_are_redacted_from_a_line(log_format, capsys):
+def test_secrets_are_redacted_from_a_line(log_format, the_runs_logging_afterwards, capsys):
     token = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJlLXZhbHVl"
     logging.config.dictConfig(logging_config(log_format=log_format, level="INFO"))
+    structlog.get_logger("audit").info("signing in", password="hunter2-hunter2", access_token=token)
+    logging.getLogger("audit").warning("header was Bearer %s", token, extra={"authorization": "Bearer x"})
     try:
-        structlog.get_logger("audit").info("signing in", password="hunter2-hunter2", access_token=token)
-        logging.getLogger("audit").warning("header was Bearer %s", token, extra={"authorization": "Bearer x"})
-        try:
-            raise ValueError(f"bad token {token}")
-        except ValueError:
-            logging.getLogger("audit").exception("failed")
-    finally:
-        logging.config.dictConfig(settings.LOGGING)
+        raise ValueError(f"bad token {token}")
+    except ValueError:
+        logging.getLogger("audit").exception("failed")
     output = capsys.readouterr().err
     assert "signing in" in output
     assert "header was Bearer [redacted]" in output
